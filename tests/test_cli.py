@@ -56,3 +56,13 @@ def test_phantom_is_deterministic(tmp_path):
     for f in files: assert (tmp_path/'a'/f).read_bytes() == (tmp_path/'b'/f).read_bytes(), f
     r = run('medvae-phantom', '--n', '4', '--size', '64', '--out', str(tmp_path/'a'))
     assert r.returncode == 2 and 'already holds files' in r.stderr
+
+def test_train_on_image_folder(tmp_path):
+    "A user's own folder of PNGs (here written by medvae-phantom) trains like the phantom."
+    r = run('medvae-phantom', '--n', '24', '--size', '64', '--out', str(tmp_path/'knees'))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path/'run'
+    r = run('medvae-train', '--data', str(tmp_path/'knees'/'images'), '--size', '32', '--epochs', '1', '--bs', '8', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out/'train.json').read_text())['data'] == str(tmp_path/'knees'/'images')
+    assert load_model(out).img_size == 32
