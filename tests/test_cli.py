@@ -1,15 +1,10 @@
 "End-to-end: the console scripts run as a user runs them, in a subprocess."
-import json, shutil, subprocess, sys
+import json
 from pathlib import Path
 import pytest, torch
 from medvae_nb.core import load_model
 
-BIN = Path(sys.executable).parent
-
-def run(*args, **kw):
-    exe = shutil.which(args[0], path=str(BIN)) or shutil.which(args[0])
-    assert exe, f"{args[0]} is not installed (pip install -e .)"
-    return subprocess.run([exe, *args[1:]], capture_output=True, text=True, timeout=600, **kw)
+from clirun import run
 
 def test_train_writes_run_folder(tmp_path):
     out = tmp_path/'run'
