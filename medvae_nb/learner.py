@@ -16,6 +16,7 @@ from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBackwardException, CancelFitException, CancelStepException
 from fastai.callback.progress import CSVLogger
 import fastai.callback.schedule # Learner.fit_one_cycle, lr_find
+from fastai.callback.training import GradientAccumulation
 from fastai.optimizer import OptimWrapper
 from safetensors.torch import save_file, load_file
 from .core import LatentModel, Phase, save_model
@@ -82,6 +83,10 @@ class PhasesCallback(Callback):
         self.schedule = self.model.phases
         self.groups = _phase_params(self.model, self.schedule)
         self.simple = len(self.schedule) == 1 and self.schedule[0].loss == 'loss' and self.schedule[0].clip is None
+        self.accum = next((cb for cb in self.learn.cbs if isinstance(cb, GradientAccumulation)), None)
+        if self.accum is not None and any(ph.fresh_forward for ph in self.schedule):
+            raise ValueError(f"{self.model.name}: gradient accumulation cannot be combined with a fresh_forward phase, "
+                             "which steps the optimiser inside the batch")
     def _clip(self, ph, params):
         if ph.clip is not None: nn.utils.clip_grad_norm_(params, ph.clip)
     def _step_block(self):
@@ -97,13 +102,18 @@ class PhasesCallback(Callback):
     def before_backward(self):
         if self.simple: return
         terms = self.loss_func.terms
+        scale = 1. if self.accum is None else self.yb[0].shape[0] / self.accum.n_acc # as GradientAccumulation scales the loss
         for ph, params in zip(self.schedule, self.groups):
             if ph.fresh_forward:
                 self._step_block()
                 terms = self._refresh()
-            torch.autograd.backward(terms[ph.loss], inputs=params, retain_graph=True)
-            self._clip(ph, params)
+            torch.autograd.backward(terms[ph.loss] * scale, inputs=params, retain_graph=True)
+            if self.accum is None: self._clip(ph, params)
         raise CancelBackwardException() # the learner's own step then updates the last block
+    def before_step(self):
+        "With gradient accumulation: clip the summed gradients once, just before the step that uses them."
+        if self.simple or self.accum is None or self.accum.count + self.yb[0].shape[0] < self.accum.n_acc: return
+        for ph, params in zip(self.schedule, self.groups): self._clip(ph, params)
 
 # %% ../nbs/04_learner.ipynb #4d94c7d5
 def cpu_has_bf16()->bool:
@@ -217,6 +227,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 cbs=None, # extra callbacks
                 opt_func=None, # default: torch AdamW through OptimWrapper
                 wd:float=0.,
+                accum:int=1, # gradient accumulation: one optimiser step every `accum` batches
                 **kw)->Learner:
     "A fastai `Learner` that trains any `LatentModel` on `dls`."
     device = getattr(dls, 'device', None) or torch.device('cpu')
@@ -230,6 +241,8 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
     if channels_last: model = model.to(memory_format=torch.channels_last)
     cbs = [AutoencoderCallback(channels_last), PhasesCallback(), NonFiniteGuard()] + model.learner_cbs() + list(cbs or [])
     if kl_warmup: cbs.append(KLWarmup(kl_warmup))
+    if accum < 1: raise ValueError(f"accum must be at least 1, got {accum}")
+    if accum > 1: cbs.append(GradientAccumulation(accum * dls.train.bs)) # fastai counts images, not batches
     if path is not None: cbs += [CSVLogger(Path(path).absolute()/'history.csv'), EpochCheckpoint(Path(path).absolute())]
     if opt_func is None: opt_func = partial(OptimWrapper, opt=partial(torch.optim.AdamW, foreach=True))
     learn = Learner(dls, model, loss_func=ModelLoss(model), opt_func=opt_func, lr=lr, wd=wd, splitter=phase_splitter,
