@@ -26,7 +26,7 @@ def _fail(prog, msg):
 @call_parse
 def medvae_train(
     model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae
-    data:str='phantom', # 'phantom' (the embedded default), or a folder of images
+    data:str='phantom', # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
     size:int=64, # image side in pixels, a power of two from 32 to 1024
     epochs:int=8, # training epochs
     bs:int=32, # batch size
@@ -38,10 +38,20 @@ def medvae_train(
     precision:str='auto', # auto, bf16, fp16 or fp32
     zdim:int=None, # latent size (default: the model's)
     skip_bad:bool=False, # train on the readable files of --data and list the others in bad_files.csv
+    format:str='auto', # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
+    key:str=None, # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
+    axis:int=0, # volumes: the axis to slice along
+    n_slices:int=None, # volumes: slices per volume, evenly spaced over the central 80% (default: all)
+    bilateral:bool=False, # split each radiograph into its two knees
+    cache_dir:str=None, # keep resized images here (16-bit .npy) to make later epochs and runs fast
+    checkpointing:bool=False, # activation checkpointing: less memory, more compute (for 512-1024 px)
+    accum:int=1, # gradient accumulation: one optimiser step every ACCUM batches
     force:bool=False, # allow --out to be a folder that already holds files
 ):
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
-    try: out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim)
+    data_kw = dict(format=format, key=key, axis=axis, n_slices=n_slices, bilateral=bilateral, cache_dir=cache_dir)
+    try: out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim,
+                         checkpointing=checkpointing, accum=accum, data_kw=data_kw)
     except UsageError as e: _fail('medvae-train', e)
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}")

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import MODELS, create_model, save_model, load_model, _import_variants
 from .phantom import KneePhantom, FACTOR_NAMES
-from .data import get_dls, BadFilesError, show_grid
+from .data import get_dls, BadFilesError, show_grid, FORMATS
 from .backbone import n_stages
 from .learner import vae_learner
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
@@ -62,23 +62,31 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int):
 def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out=None, seed=0, lr=None,
               kl_warmup=0.3, precision='auto', force=False, skip_bad=False, zdim=None, progress=True,
               kl_grades=None, # phantom only: train on these KL grades (e.g. (0, 1) for a healthy-only model)
+              checkpointing=False, # activation checkpointing in the backbone (less memory, ~30% more compute)
+              accum=1, # gradient accumulation: one optimiser step every `accum` batches
+              data_kw=None, # data on disk only: options of `data_dls` (format, key, axis, n_slices, bilateral, cache_dir)
              )->Path:
     "Train `model` on `data` and write a complete run folder to `out`; returns its path."
     check_train_args(model, data, size, epochs, bs, n)
     if zdim is not None and 'zdim' not in inspect.signature(MODELS[model].__init__).parameters:
         raise UsageError(f"--zdim {zdim}: model {model} has no zdim argument (its latent size is set otherwise; see its notebook)")
+    data_kw = {k: v for k, v in (data_kw or {}).items() if v is not None and v is not False and v != 'auto'} # defaults left out
+    if data_kw and data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
+    if data_kw.get('format', 'auto') not in ('auto', *FORMATS): raise UsageError(f"--format {data_kw['format']}: unknown; choose one of: auto, {', '.join(FORMATS)}")
+    if accum < 1: raise UsageError(f"--accum {accum}: must be at least 1")
     out = check_out(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}", force)
     torch.manual_seed(seed); np.random.seed(seed)
     try: dls = get_dls(data, size=size, bs=bs, n=n, seed=seed,
-                       **(dict(kl_grades=kl_grades) if data == 'phantom' else dict(skip_bad=skip_bad)))
+                       **(dict(kl_grades=kl_grades) if data == 'phantom' else dict(skip_bad=skip_bad, **data_kw)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
         raise UsageError(f"--data {data}: {e}") from None
     if len(getattr(dls, 'bad_files', ())): dls.bad_files.to_csv(out/'bad_files.csv', index=False)
-    m = create_model(model, size, **({} if zdim is None else dict(zdim=zdim)))
+    m = create_model(model, size, **({} if zdim is None else dict(zdim=zdim)), **(dict(checkpointing=True) if checkpointing else {}))
     lr = lr or m.default_lr
-    learn = vae_learner(dls, m, lr=lr, kl_warmup=kl_warmup, precision=precision, path=out)
+    learn = vae_learner(dls, m, lr=lr, kl_warmup=kl_warmup, precision=precision, path=out, accum=accum)
     args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed, lr=lr,
-                kl_warmup=kl_warmup, precision=learn.precision, kl_grades=None if kl_grades is None else list(kl_grades))
+                kl_warmup=kl_warmup, precision=learn.precision, kl_grades=None if kl_grades is None else list(kl_grades),
+                checkpointing=checkpointing, accum=accum, **{k: str(v) for k, v in data_kw.items()}, format_detected=getattr(dls, 'format', None))
     (out/'train.json').write_text(json.dumps(args, indent=2))
     t0 = time.time()
     if progress: learn.fit_one_cycle(epochs, lr)
