@@ -86,7 +86,8 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
     learn = vae_learner(dls, m, lr=lr, kl_warmup=kl_warmup, precision=precision, path=out, accum=accum)
     args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed, lr=lr,
                 kl_warmup=kl_warmup, precision=learn.precision, kl_grades=None if kl_grades is None else list(kl_grades),
-                checkpointing=checkpointing, accum=accum, **{k: str(v) for k, v in data_kw.items()}, format_detected=getattr(dls, 'format', None))
+                checkpointing=checkpointing, accum=accum, **{k: str(v) if isinstance(v, Path) else v for k, v in data_kw.items()},
+                format_detected=getattr(dls, 'format', None))
     (out/'train.json').write_text(json.dumps(args, indent=2))
     t0 = time.time()
     if progress: learn.fit_one_cycle(epochs, lr)
