@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import MODELS, create_model, save_model, load_model, _import_variants
 from .phantom import KneePhantom, FACTOR_NAMES
-from .data import get_dls, BadFilesError, show_grid, FORMATS
+from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
 from .backbone import n_stages
 from .learner import vae_learner
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
@@ -70,7 +70,8 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
     check_train_args(model, data, size, epochs, bs, n)
     if zdim is not None and 'zdim' not in inspect.signature(MODELS[model].__init__).parameters:
         raise UsageError(f"--zdim {zdim}: model {model} has no zdim argument (its latent size is set otherwise; see its notebook)")
-    data_kw = {k: v for k, v in (data_kw or {}).items() if v is not None and v is not False and v != 'auto'} # defaults left out
+    defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
+    data_kw = {k: v for k, v in (data_kw or {}).items() if k not in defaults or v != defaults[k]} # only what differs from data_dls's defaults
     if data_kw and data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
     if data_kw.get('format', 'auto') not in ('auto', *FORMATS): raise UsageError(f"--format {data_kw['format']}: unknown; choose one of: auto, {', '.join(FORMATS)}")
     if accum < 1: raise UsageError(f"--accum {accum}: must be at least 1")
