@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from medvae_nb.data import READERS, read_image, scan_folder
+from medvae_nb.data import READERS, read_image, scan_folder, write_dicom, volume_info, read_slice
 from medvae_nb.core import save_model, load_model, create_model
 
 CASES = Counter()
@@ -50,15 +50,47 @@ def _tiff(a:np.ndarray)->bytes:
     import tifffile
     buf = io.BytesIO(); tifffile.imwrite(buf, a); return buf.getvalue()
 
+def _dicom(a:np.ndarray, tmp:Path)->bytes:
+    write_dicom(tmp/'src.dcm', a.astype(np.uint16), photometric='MONOCHROME1', slope=2., intercept=-100., window=(500, 800))
+    return (tmp/'src.dcm').read_bytes()
+
+def _npy(a:np.ndarray)->bytes:
+    buf = io.BytesIO(); np.save(buf, a); return buf.getvalue()
+
 @FUZZ
-@given(h=st.integers(1, 40), w=st.integers(1, 40), sixteen=st.booleans(), fmt=st.sampled_from(['png', 'tif']),
-       cut=st.floats(0, 1), seed=st.integers(0, 2**16))
-def test_truncated_files(tmp_path, h, w, sixteen, fmt, cut, seed):
+@given(h=st.integers(1, 40), w=st.integers(1, 40), sixteen=st.booleans(), fmt=st.sampled_from(['png', 'tif', 'dcm', 'npy']),
+       cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 255)), max_size=3), seed=st.integers(0, 2**16))
+def test_truncated_and_corrupted_files(tmp_path, h, w, sixteen, fmt, cut, flips, seed):
+    "Valid PNG, TIFF, DICOM (MONOCHROME1, rescale, window) and .npy files, cut short and with bytes flipped."
     a = np.random.default_rng(seed).integers(0, 65535 if sixteen else 255, (h, w)).astype(np.uint16 if sixteen else np.uint8)
-    data = (_png if fmt == 'png' else _tiff)(a)
-    f = tmp_path/f'x.{fmt}'
-    f.write_bytes(data[:int(len(data) * cut)])
-    _check(f, 'truncated file')
+    data = bytearray(_png(a) if fmt == 'png' else _tiff(a) if fmt == 'tif' else _dicom(a, tmp_path) if fmt == 'dcm' else _npy(a))
+    for at, x in flips: data[int(at * (len(data) - 1))] ^= x
+    f = tmp_path/('scan' if fmt == 'dcm' else f'x.{fmt}') # DICOM without a suffix, found by content
+    f.write_bytes(bytes(data[:max(int(len(data) * cut), 0)]) if cut < 1 else bytes(data))
+    _check(f, 'truncated or corrupted file')
+
+@settings(max_examples=60, deadline=10000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.lists(st.integers(1, 8), min_size=1, max_size=4), dtype=st.sampled_from(['uint8', 'int16', 'float32', 'float64']),
+       special=st.sampled_from([None, np.nan, np.inf]), key=st.sampled_from(['reconstruction_rss', 'echo1', 'other']),
+       cut=st.sampled_from([None, 0.5, 0.9]), seed=st.integers(0, 2**16))
+def test_hdf5_volumes(tmp_path, shape, dtype, special, key, cut, seed):
+    "HDF5 volumes of any shape and dtype, under known and unknown keys, with NaN/inf, truncated: a slice or a clear error."
+    import h5py
+    rng = np.random.default_rng(seed)
+    a = (rng.random(shape) * 100).astype(dtype)
+    if special is not None and a.dtype.kind == 'f': a.flat[rng.integers(a.size)] = special
+    f = tmp_path/'vol.h5'
+    with h5py.File(f, 'w') as h: h.create_dataset(key, data=a)
+    if cut is not None: f.write_bytes(f.read_bytes()[:int(f.stat().st_size * cut)])
+    CASES['hdf5 volume'] += 1
+    try:
+        info = volume_info(f)
+        img = read_slice(f, 0)
+    except ValueError as e:
+        assert str(f) in str(e), e
+        return
+    assert a.ndim == 3 and key != 'other' and cut is None and (special is None or a.dtype.kind != 'f'), (shape, key, cut, special)
+    assert img.dtype == np.float32 and img.ndim == 2 and np.isfinite(img).all() and 0 <= img.min() and img.max() <= 1
 
 ARRAY_DTYPES = ['uint8', 'uint16', 'int16', 'int32', 'float32', 'float64', 'bool', 'complex64']
 
