@@ -136,6 +136,7 @@ def test_explorer_in_jupyterlab(lab):
             page.wait_for_timeout(500)
             page.screenshot(path=ARTIFACTS/'explorer_after.png')
             after = img.screenshot(path=ARTIFACTS/'explorer_image_after.png')
+            page.locator('.medvae-explorer').first.screenshot(path=ARTIFACTS/'explorer_widget.png')
             value1 = readout.inner_text()
         except Exception:
             page.screenshot(path=ARTIFACTS/'explorer_failure.png') # what the page showed when it went wrong

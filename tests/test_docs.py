@@ -1,0 +1,65 @@
+"""The docs site: `nbdev-proc-nbs` processes every notebook, the sidebar lists the modules and the tutorials, and
+every exported name has a doc entry. Quarto itself cannot be installed on the project's machines; this is what CI
+can check without it. nbdev-proc-nbs runs in a copy of the repository, so the checkout gets no `_proc/`."""
+import importlib, json, re, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+
+def _notebooks():
+    return sorted(p.relative_to(NBS) for p in NBS.rglob('*.ipynb')
+                  if '.ipynb_checkpoints' not in p.parts and not any(s.startswith('_') for s in p.relative_to(NBS).parts))
+
+@pytest.fixture(scope='module')
+def proc(tmp_path_factory):
+    "The `_proc` folder nbdev-proc-nbs writes, in a copy of the repository."
+    d = tmp_path_factory.mktemp('docs')
+    for f in ('pyproject.toml', 'README.md'): shutil.copy(ROOT/f, d/f)
+    shutil.copytree(NBS, d/'nbs', ignore=shutil.ignore_patterns('_proc', '.ipynb_checkpoints', 'runs', '_tmp*', 'sidebar.yml'))
+    exe = shutil.which('nbdev-proc-nbs', path=str(Path(sys.executable).parent)) or shutil.which('nbdev-proc-nbs')
+    assert exe, 'nbdev-proc-nbs is not installed (pip install -e ".[dev]")'
+    r = subprocess.run([exe], cwd=d, capture_output=True, text=True, timeout=3600)
+    assert r.returncode == 0, f'nbdev-proc-nbs failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}'
+    return d/'_proc'
+
+def test_every_notebook_processed(proc):
+    nbs = _notebooks()
+    assert Path('tutorials/introvae_latent_space_interactive.ipynb') in nbs
+    missing = [str(p) for p in nbs if not (proc/p).is_file()]
+    assert not missing, f'nbdev-proc-nbs left out: {missing}'
+    for p in nbs: json.loads((proc/p).read_text()) # each is a readable notebook
+
+def test_sidebar_lists_modules_and_tutorials(proc):
+    sidebar = (proc/'sidebar.yml').read_text()
+    missing = [str(p) for p in _notebooks() if str(p) not in sidebar]
+    assert not missing, f'sidebar.yml does not list: {missing}'
+
+def _source_notebook(mod):
+    "The notebook a module is exported from (nbdev's header: 'File to edit: ../nbs/X.ipynb')."
+    m = re.search(r'File to edit: \.\./nbs/(\S+\.ipynb)', Path(mod.__file__).read_text())
+    return m and Path(m.group(1))
+
+def _doc_entries(nb:Path)->tuple:
+    "Names given a `show_doc` in the processed notebook, and the text of its markdown (where constants are described)."
+    cells = json.loads(nb.read_text())['cells']
+    shown = {m.group(1).split('.')[-1] for c in cells if c['cell_type'] == 'code'
+             for m in re.finditer(r'show_doc\(([\w.]+)', ''.join(c['source']))}
+    prose = '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
+    return shown, prose
+
+def test_every_exported_name_documented(proc):
+    "Functions and classes need a `show_doc` (nbdev adds one for each exported definition); constants a mention in the prose."
+    missing = []
+    for f in sorted((ROOT/'medvae_nb').glob('*.py')):
+        if f.stem.startswith('_'): continue
+        mod = importlib.import_module(f'medvae_nb.{f.stem}')
+        nb = _source_notebook(mod)
+        if nb is None: continue
+        shown, prose = _doc_entries(proc/nb)
+        for name in getattr(mod, '__all__', []):
+            obj = getattr(mod, name)
+            documented = name in shown if callable(obj) else (name in shown or f'`{name}`' in prose)
+            if not documented: missing.append(f'{f.stem}.{name} ({nb})')
+    assert not missing, f'exported names without a doc entry: {missing}'
