@@ -43,6 +43,7 @@ def medvae_train(
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
     try: out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim)
     except UsageError as e: _fail('medvae-train', e)
+    if out is None: return # a rank other than 0 of a multi-process run: rank 0 reports
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}")
     print(f"valid loss {metrics.get('valid_loss', float('nan')):.2f}, PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "

@@ -16,7 +16,7 @@ from .core import MODELS, create_model, save_model, load_model, _import_variants
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid
 from .backbone import n_stages
-from .learner import vae_learner
+from .learner import vae_learner, init_distrib, data_parallel, rank_distrib
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
                                linear_probe, pixel_anomaly_scores, image_auroc)
 from .explore import (recon_figure, samples_figure, loss_figure, encode_all, informative_dims,
@@ -63,27 +63,30 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
               kl_warmup=0.3, precision='auto', force=False, skip_bad=False, zdim=None, progress=True,
               kl_grades=None, # phantom only: train on these KL grades (e.g. (0, 1) for a healthy-only model)
              )->Path:
-    "Train `model` on `data` and write a complete run folder to `out`; returns its path."
+    "Train `model` on `data` and write a complete run folder to `out`; returns its path (None on the other ranks of a multi-process run)."
     check_train_args(model, data, size, epochs, bs, n)
     if zdim is not None and 'zdim' not in inspect.signature(MODELS[model].__init__).parameters:
         raise UsageError(f"--zdim {zdim}: model {model} has no zdim argument (its latent size is set otherwise; see its notebook)")
-    out = check_out(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}", force)
+    init_distrib(); main = rank_distrib() == 0 # under torchrun: join the other processes; only rank 0 writes the run folder
+    if main: out = check_out(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}", force)
     torch.manual_seed(seed); np.random.seed(seed)
     try: dls = get_dls(data, size=size, bs=bs, n=n, seed=seed,
                        **(dict(kl_grades=kl_grades) if data == 'phantom' else dict(skip_bad=skip_bad)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
         raise UsageError(f"--data {data}: {e}") from None
-    if len(getattr(dls, 'bad_files', ())): dls.bad_files.to_csv(out/'bad_files.csv', index=False)
+    if main and len(getattr(dls, 'bad_files', ())): dls.bad_files.to_csv(out/'bad_files.csv', index=False)
     m = create_model(model, size, **({} if zdim is None else dict(zdim=zdim)))
     lr = lr or m.default_lr
-    learn = vae_learner(dls, m, lr=lr, kl_warmup=kl_warmup, precision=precision, path=out)
+    learn = vae_learner(dls, m, lr=lr, kl_warmup=kl_warmup, precision=precision, path=out if main else None)
     args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed, lr=lr,
                 kl_warmup=kl_warmup, precision=learn.precision, kl_grades=None if kl_grades is None else list(kl_grades))
-    (out/'train.json').write_text(json.dumps(args, indent=2))
+    if main: (out/'train.json').write_text(json.dumps(args, indent=2))
     t0 = time.time()
-    if progress: learn.fit_one_cycle(epochs, lr)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    with data_parallel(learn):
+        if progress: learn.fit_one_cycle(epochs, lr)
+        else:
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    if not main: return None
     if hasattr(learn.model, 'fit_prior') and learn.nonfinite is None: # two-stage models: now the prior over latents
         learn.model.fit_prior(dls, epochs=epochs, progress=progress)
     train_time = time.time() - t0

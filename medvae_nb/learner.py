@@ -7,23 +7,28 @@ Docs: https://medvae-nb.github.io/medvae-nb/learner.html.md"""
 # %% ../nbs/04_learner.ipynb #6848413a
 from __future__ import annotations
 import json, os, re, sys, warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 import torch
 from torch import nn, Tensor
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBackwardException, CancelFitException, CancelStepException
-from fastai.callback.progress import CSVLogger
+from fastai.callback.progress import CSVLogger, ProgressCallback
 import fastai.callback.schedule # Learner.fit_one_cycle, lr_find
 from fastai.optimizer import OptimWrapper
+from fastai.distributed import DistributedDL
+from fastai.torch_core import rank_distrib, num_distrib
+from fastcore.basics import patch, noop
+import torch.distributed as dist
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from safetensors.torch import save_file, load_file
 from .core import LatentModel, Phase, save_model
 
 # %% auto #0
 __all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_splitter', 'PhasesCallback', 'cpu_has_bf16', 'best_precision',
            'Autocast', 'KLWarmup', 'NonFiniteGuard', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint',
-           'vae_learner']
+           'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
 
 # %% ../nbs/04_learner.ipynb #9cc16e15
 class ModelLoss:
@@ -85,6 +90,8 @@ class PhasesCallback(Callback):
     def _clip(self, ph, params):
         if ph.clip is not None: nn.utils.clip_grad_norm_(params, ph.clip)
     def _step_block(self):
+        sync = getattr(self.learn, 'data_parallel', None)
+        if sync is not None: sync.sync() # several processes: average this block's gradients first
         guard = getattr(self.learn, 'non_finite_guard', None)
         if guard is not None: guard.check_grads()
         self.opt.step(); self.opt.zero_grad()
@@ -157,6 +164,8 @@ class NonFiniteGuard(Callback):
         warnings.warn(self.learn.nonfinite)
         raise CancelFitException()
     def after_loss(self):
+        # data-parallel: a NaN shows up in the averaged gradients on every rank, so all ranks stop at the same step
+        if getattr(self.learn, 'data_parallel', None) is not None: return
         if self.training and not torch.isfinite(self.loss_grad): self._stop('loss')
     def check_grads(self):
         "Stop if any gradient is NaN or infinite."
@@ -240,3 +249,65 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
         learn.add_cb(MixedPrecision('fp16'))
     learn.precision = precision
     return learn
+
+# %% ../nbs/04_learner.ipynb #8e41161b
+@patch
+def _broadcast(self:DistributedDL, t, rank):
+    "Broadcast the list `t` from `rank` to all ranks; CUDA tensors for NCCL, CPU tensors for gloo (fastai always used `.cuda()`)."
+    t = torch.tensor(t, dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    dist.broadcast(t, rank)
+    return t.cpu().tolist()
+
+# %% ../nbs/04_learner.ipynb #d604c84e
+def init_distrib()->bool:
+    "Join the process group a launcher describes in the environment (gloo on CPU, NCCL on GPU); False in a single process."
+    if num_distrib() <= 1: return False
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available()
+        if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        dist.init_process_group('nccl' if cuda else 'gloo')
+    return True
+
+def _allreduce_mean(tensors:list):
+    "Average `tensors` in place across all ranks, with one all-reduce."
+    if not tensors: return
+    flat = _flatten_dense_tensors(tensors)
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    for t, m in zip(tensors, _unflatten_dense_tensors(flat, tensors)): t.copy_(m)
+
+class DataParallel(Callback):
+    "Train on this rank's share of each epoch (fastai's `DistributedDL`); average gradients and buffers across ranks before every step."
+    order = 15
+    def before_fit(self):
+        self.learn.data_parallel = self
+        with torch.no_grad():
+            for t in [*self.model.parameters(), *self.model.buffers()]: dist.broadcast(t.data, 0) # same start everywhere
+        self.old_loaders = list(self.dls.loaders)
+        self.learn.dls.loaders = [dl if isinstance(dl, DistributedDL) else DistributedDL(dl) for dl in self.dls.loaders]
+    def sync(self):
+        "Average the gradients of this step, and the floating buffers, across ranks."
+        _allreduce_mean([p.grad for p in self.model.parameters() if p.grad is not None])
+        with torch.no_grad(): _allreduce_mean([b for b in self.model.buffers() if b.is_floating_point()])
+    def before_step(self): self.sync()
+    def after_fit(self):
+        self.learn.dls.loaders = self.old_loaders
+        self.learn.data_parallel = None
+
+# %% ../nbs/04_learner.ipynb #3b8a274e
+@contextmanager
+def data_parallel(learn:Learner):
+    "Train `learn` data-parallel across the processes a launcher started; only rank 0 logs and writes files. A no-op in one process."
+    if not init_distrib():
+        yield learn
+        return
+    cb, quiet = DataParallel(), []
+    learn.add_cb(cb)
+    if rank_distrib() > 0:
+        quiet = [c for c in learn.cbs if isinstance(c, (ProgressCallback, CSVLogger, EpochCheckpoint))]
+        learn.remove_cbs(quiet)
+        logger, learn.logger = learn.logger, noop
+    try: yield learn
+    finally:
+        learn.remove_cb(cb)
+        if quiet: learn.add_cbs(quiet); learn.logger = logger
