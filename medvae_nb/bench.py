@@ -19,11 +19,11 @@ from fastcore.script import call_parse
 from .core import MODELS, create_model, _import_variants
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, folder_dls, make_dls
-from .learner import vae_learner, best_precision, _to_float, _phase_params
+from .learner import vae_learner, best_precision, fast_adamw, _to_float, _phase_params
 
 # %% auto #0
 __all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',
-           'medvae_bench']
+           'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #e93ed8e9
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -49,13 +49,13 @@ def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper
 
 # %% ../nbs/14_bench.ipynb #c2593f06
 class TrainOnly(Callback):
-    "Skip validation, and record how long each training epoch takes (`times`, seconds)."
+    "Skip validation, and record how long each training epoch takes (`times`, seconds of `clock`)."
     order = 100
-    def __init__(self): self.times = []
-    def before_train(self): self.t0 = time.perf_counter()
+    def __init__(self, clock=time.perf_counter): self.times, self.clock = [], clock
+    def before_train(self): self.t0 = self.clock()
     def after_train(self):
         if self.dls.device is not None and self.dls.device.type == 'cuda': torch.cuda.synchronize()
-        self.times.append(time.perf_counter() - self.t0)
+        self.times.append(self.clock() - self.t0)
     def before_validate(self): raise CancelValidException()
 
 # %% ../nbs/14_bench.ipynb #eb14168c
@@ -89,23 +89,30 @@ def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
               steps:int=20, # timed training steps per loop (in blocks of `block`)
               bs:int=32, # batch size
-              block:int=4, # steps per timed block
+              block:int=2, # steps per timed block
               compile:bool=False, # also time the plain loop on `torch.compile(model)`
               checkpointing:bool=False, # activation checkpointing in the backbone
+              threads:int=None, # CPU threads for PyTorch (None: its default, one per core)
+              cpu_time:bool=False, # time by this thread's CPU time (one thread): robust on a shared machine
               seed:int=0)->dict:
     "Training images/s of the learner, the bare loop and the naive fp32 loop, peak memory and loader rates, for one model and size."
     dev, rounds = _device(), max(1, steps // block)
+    if cpu_time:
+        if dev.type == 'cuda': raise ValueError("cpu_time measures CPU work; on a GPU use wall-clock time")
+        threads = 1
+    if threads: torch.set_num_threads(threads)
+    clock = time.thread_time if cpu_time else time.perf_counter
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     images, _ = phantom_images(size, block*bs + bs, seed)
     train, valid = ArrayDataset(images, idx=range(block*bs)), ArrayDataset(images, idx=range(block*bs, len(images)))
     torch.manual_seed(seed)
     m0 = create_model(model, size, **(dict(checkpointing=True) if checkpointing else {}))
-    timer = TrainOnly()
+    timer = TrainOnly(clock)
     learn = vae_learner(make_dls(train, valid, bs=bs, device=dev), copy.deepcopy(m0), cbs=[timer])
     learn.create_opt()
     dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(learn.precision)
     amp = partial(torch.autocast, dev.type, dtype=dtype) if dtype else None
-    cl = learn.precision != 'fp32'
+    cl = learn.channels_last
     loader = torch.utils.data.DataLoader(train, batch_size=bs, shuffle=True, drop_last=True, pin_memory=dev.type == 'cuda')
 
     def bare_loop(m, opt_cls, amp, cl):
@@ -113,27 +120,28 @@ def bench_row(model:str='vae', # registered model name
         groups = _phase_params(getattr(m, '_orig_mod', m), phases)
         opt = opt_cls([dict(params=g) for g in groups], lr=1e-3)
         def run():
-            t0 = time.perf_counter()
+            t0 = clock()
             for (x,) in loader:
                 x = x.to(dev, non_blocking=True)
                 if cl: x = x.contiguous(memory_format=torch.channels_last)
                 bare_step(net, x, opt, groups, phases, amp)
             if dev.type == 'cuda': torch.cuda.synchronize()
-            return time.perf_counter() - t0
+            return clock() - t0
         return run
 
     def learner_block():
         with learn.no_bar(), learn.no_logging(): learn.fit(1)
         return timer.times[-1]
     fmt = (lambda m: m.to(memory_format=torch.channels_last)) if cl else (lambda m: m)
-    adamw = partial(torch.optim.AdamW, weight_decay=0., foreach=True)
+    adamw = partial(fast_adamw(dev), weight_decay=0.)
     blocks = dict(learner=learner_block,
                   plain=bare_loop(fmt(copy.deepcopy(m0).to(dev)), adamw, amp, cl),
                   naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
     if compile: blocks['compile'] = bare_loop(torch.compile(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
     med = interleaved(blocks, rounds)
-    row = dict(model=model, size=size, bs=bs, steps=rounds*block, device=dev.type, precision=learn.precision,
-               channels_last=cl, checkpointing=checkpointing)
+    row = dict(model=model, size=size, bs=bs, steps=rounds*block, device=dev.type, threads=torch.get_num_threads(),
+               clock='cpu' if cpu_time else 'wall',
+               precision=learn.precision, channels_last=cl, checkpointing=checkpointing)
     row.update({f'{k}_img_s': round(block*bs / t, 2) for k, t in med.items()})
     row['peak_rss_mb'] = round(_peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -191,10 +199,12 @@ def medvae_bench(
     size:Annotated[int, "image sides in px (several allowed)", {'nargs': '+'}]=None,
     steps:int=20, # timed training steps per loop
     bs:int=32, # batch size
-    block:int=4, # steps per timed block (the loops take turns block by block)
+    block:int=2, # steps per timed block (the loops take turns block by block)
     json:str=None, # write the rows to this JSON file
     checkpointing:bool=False, # activation checkpointing in the backbone
     compile:bool=False, # also time the bare loop on torch.compile(model)
+    threads:int=None, # CPU threads for PyTorch (default: one per core)
+    cpu_time:bool=False, # one thread, timed by its CPU time instead of the wall clock: ratios that survive a shared machine
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
     _import_variants()
@@ -206,7 +216,18 @@ def medvae_bench(
     if steps < 1 or block < 1 or bs < 1:
         print("medvae-bench: error: --steps, --block and --bs must be at least 1", file=sys.stderr); sys.exit(2)
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
-                 checkpointing=checkpointing, progress=lambda r: print(f"{r['model']} {r['size']} px: {r['learner_img_s']} img/s", file=sys.stderr))
+                 checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, progress=lambda r: print(f"{r['model']} {r['size']} px: {r['learner_img_s']} img/s", file=sys.stderr))
     print(bench_table(rows))
     if json: _write_rows(rows, json)
     return rows
+
+# %% ../nbs/14_bench.ipynb #c7a23857
+def valid_loss_at(precision:str, # 'bf16' or 'fp32'
+                  model:str='vae', size:int=32, n:int=320, bs:int=32, epochs:int=4, lr:float=2e-3, seed:int=0)->float:
+    "Final validation loss of `model` after a seeded one-cycle run in `precision`."
+    from medvae_nb.data import phantom_dls
+    dls = phantom_dls(size=size, n=n, bs=bs, seed=seed)
+    torch.manual_seed(seed)
+    learn = vae_learner(dls, create_model(model, size), precision=precision)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    return float(learn.recorder.values[-1][1])

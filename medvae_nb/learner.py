@@ -28,7 +28,7 @@ from .core import LatentModel, Phase, save_model
 # %% auto #0
 __all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_splitter', 'PhasesCallback', 'cpu_has_bf16', 'best_precision',
            'Autocast', 'KLWarmup', 'NonFiniteGuard', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint',
-           'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
+           'fast_adamw', 'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
 
 # %% ../nbs/04_learner.ipynb #9cc16e15
 class ModelLoss:
@@ -216,12 +216,17 @@ class EpochCheckpoint(Callback):
         if getattr(self.learn, 'nonfinite', None) is None: save_checkpoint(self.learn, self.path, self.epoch)
 
 # %% ../nbs/04_learner.ipynb #7750c850
+def fast_adamw(device=None):
+    "PyTorch's AdamW in its fastest form on `device`: fused (one kernel for all parameters) on CPUs and GPUs, else foreach."
+    device = torch.device(device or 'cpu')
+    return partial(torch.optim.AdamW, **(dict(fused=True) if device.type in ('cpu', 'cuda') else dict(foreach=True)))
+
 def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 model:LatentModel, # any registered variant
                 lr:float=1e-3, # default learning rate
                 kl_warmup:float=0., # fraction of training over which the KL weight rises from 0 to 1
                 precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'
-                channels_last:bool=None, # default: with bf16/fp16
+                channels_last:bool=None, # default: with bf16/fp16 on a GPU; off on CPUs (see below)
                 path:str|Path=None, # run folder for `history.csv` and checkpoints (None: keep nothing on disk)
                 cbs=None, # extra callbacks
                 opt_func=None, # default: torch AdamW through OptimWrapper
@@ -235,19 +240,19 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
         warnings.warn(f"{model.name}: fp16 loss scaling does not support several phases; training in fp32")
         precision = 'fp32'
 
-    if channels_last is None: channels_last = precision != 'fp32'
+    if channels_last is None: channels_last = precision != 'fp32' and device.type == 'cuda'
     if channels_last: model = model.to(memory_format=torch.channels_last)
     cbs = [AutoencoderCallback(channels_last), PhasesCallback(), NonFiniteGuard()] + model.learner_cbs() + list(cbs or [])
     if kl_warmup: cbs.append(KLWarmup(kl_warmup))
     if path is not None: cbs += [CSVLogger(Path(path).absolute()/'history.csv'), EpochCheckpoint(Path(path).absolute())]
-    if opt_func is None: opt_func = partial(OptimWrapper, opt=partial(torch.optim.AdamW, foreach=True))
+    if opt_func is None: opt_func = partial(OptimWrapper, opt=fast_adamw(device))
     learn = Learner(dls, model, loss_func=ModelLoss(model), opt_func=opt_func, lr=lr, wd=wd, splitter=phase_splitter,
                     metrics=[LossTerm(t) for t in model.loss_terms], cbs=cbs, path=path or '.', **kw)
     if precision == 'bf16': learn.add_cb(Autocast(torch.bfloat16))
     elif precision == 'fp16':
         from fastai.callback.fp16 import MixedPrecision
         learn.add_cb(MixedPrecision('fp16'))
-    learn.precision = precision
+    learn.precision, learn.channels_last = precision, channels_last
     return learn
 
 # %% ../nbs/04_learner.ipynb #8e41161b
