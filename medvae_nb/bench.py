@@ -162,7 +162,9 @@ def _row_in_subprocess(**kw)->dict:
             "print('BENCH-ROW', json.dumps(bench_row(**json.loads(sys.argv[1]))))")
     r = subprocess.run([sys.executable, '-c', code, json.dumps(kw)], capture_output=True, text=True)
     lines = [l for l in r.stdout.splitlines() if l.startswith('BENCH-ROW ')]
-    if r.returncode or not lines: raise RuntimeError(f"bench of {kw}: failed\n{r.stderr[-2000:]}")
+    if r.returncode or not lines: # e.g. killed for memory: the row says so, the other rows still run
+        why = 'killed (out of memory?)' if r.returncode == -9 else (r.stderr.strip().splitlines() or ['no output'])[-1]
+        return dict(model=kw['model'], size=kw['size'], bs=kw.get('bs'), error=f"exit code {r.returncode}: {why}")
     return json.loads(lines[-1].split(' ', 1)[1])
 
 def bench(models=('vae',), # model names
@@ -185,7 +187,7 @@ BENCH_COLS = ('model', 'size', 'bs', 'precision', 'learner_img_s', 'plain_img_s'
 def bench_table(rows:list, cols=None)->str:
     "The rows of `bench` as a Markdown table."
     cols = list(cols or BENCH_COLS)
-    for extra in ('compile_img_s', 'peak_gpu_mb'):
+    for extra in ('compile_img_s', 'peak_gpu_mb', 'error'):
         if any(extra in r for r in rows) and extra not in cols: cols.append(extra)
     out = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
     return '\n'.join(out + ['| ' + ' | '.join(str(r.get(c, '')) for c in cols) + ' |' for r in rows])
@@ -215,8 +217,9 @@ def medvae_bench(
         sys.exit(2)
     if steps < 1 or block < 1 or bs < 1:
         print("medvae-bench: error: --steps, --block and --bs must be at least 1", file=sys.stderr); sys.exit(2)
+    def progress(r): print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
-                 checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, progress=lambda r: print(f"{r['model']} {r['size']} px: {r['learner_img_s']} img/s", file=sys.stderr))
+                 checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, progress=progress)
     print(bench_table(rows))
     if json: _write_rows(rows, json)
     return rows
