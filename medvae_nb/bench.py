@@ -226,7 +226,7 @@ def medvae_bench(
 
 # %% ../nbs/14_bench.ipynb #c7a23857
 def valid_loss_at(precision:str, # 'bf16' or 'fp32'
-                  model:str='vae', size:int=32, n:int=320, bs:int=32, epochs:int=4, lr:float=2e-3, seed:int=0)->float:
+                  model:str='vae', size:int=32, n:int=512, bs:int=32, epochs:int=12, lr:float=2e-3, seed:int=0)->float:
     "Final validation loss of `model` after a seeded one-cycle run in `precision`."
     from medvae_nb.data import phantom_dls
     dls = phantom_dls(size=size, n=n, bs=bs, seed=seed)
