@@ -1,0 +1,24 @@
+"`medvae-bench` as a user runs it: a subprocess that prints the table and writes the JSON rows."
+import json
+from clirun import run
+
+def test_bench_writes_rows(tmp_path):
+    out = tmp_path/'bench.json'
+    r = run('medvae-bench', '--model', 'vae', '--size', '32', '--steps', '2', '--block', '1', '--bs', '8', '--json', str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert len(rows) == 1 and rows[0]['model'] == 'vae' and rows[0]['size'] == 32
+    for k in ('learner_img_s', 'plain_img_s', 'naive_fp32_img_s', 'peak_rss_mb', 'loader_img_s'): assert rows[0][k] > 0, k
+    assert '| vae | 32 |' in r.stdout # the printed table has the row
+
+def test_bench_two_sizes_one_process_each(tmp_path):
+    "Several rows: each is measured in a process of its own, so each peak memory is that row's."
+    out = tmp_path/'bench.json'
+    r = run('medvae-bench', '--model', 'vae', '--size', '32', '64', '--steps', '1', '--block', '1', '--bs', '4', '--json', str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert [row['size'] for row in rows] == [32, 64]
+
+def test_bench_unknown_model():
+    r = run('medvae-bench', '--model', 'nope')
+    assert r.returncode == 2 and 'known models: ' in r.stderr
