@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['n_stages', 'channel_plan', 'ResBlock', 'Encoder', 'Decoder', 'n_params']
+__all__ = ['n_stages', 'channel_plan', 'group_norm_cl', 'GroupNorm', 'ResBlock', 'Encoder', 'Decoder', 'n_params']
 
 # %% ../nbs/03_backbone.ipynb #695a2a5f
 def n_stages(img_size:int, bottom:int=4)->int:
@@ -34,8 +34,64 @@ def channel_plan(img_size:int, # side of the square image
     if base is None: base = max(8, 32 * 256 // max(img_size, 256))
     return [min(max_ch, base * 2**i) for i in range(n+1)]
 
+# %% ../nbs/03_backbone.ipynb #f6fc27e6
+class _GroupNormCL(torch.autograd.Function):
+    "Group norm of a channels-last `(N, C, H, W)` tensor through its `(N, H·W, C)` view; see `group_norm_cl`."
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        N, C, H, W = x.shape; HW, Cg = H*W, C // groups
+        f = torch.promote_types(x.dtype, torch.float32)          # statistics in fp32 (or x's wider dtype)
+        X = x.permute(0, 2, 3, 1).view(N, HW, C)
+        k = X.sum(1, keepdim=True) / HW                          # rough channel means (x's dtype): a shift
+        D = X - k
+        m, v = D.sum(1).to(f) / HW, torch.linalg.vecdot(D, D, dim=1).to(f) / HW  # (N, C): mean of d and of d²
+        mu_c = k.view(N, C).to(f) + m                          # channel means of x
+        mu_g = mu_c.view(N, groups, Cg).mean(-1, keepdim=True)   # group means
+        var = ((v - m*m).view(N, groups, Cg) + (mu_c.view(N, groups, Cg) - mu_g)**2).mean(-1)
+        rstd = torch.rsqrt(var.clamp_min(0) + eps)               # (N, G)
+        s = (k.view(N, groups, Cg).to(f) - mu_g).reshape(N, C) # x - μ_g = d + s
+        a = (weight.to(f).view(groups, Cg) * rstd[..., None]).reshape(N, C)
+        b = bias.to(f) + s * a
+        ex = lambda t: t.to(x.dtype).view(N, 1, C).expand(N, HW, C)
+        Y = torch.addcmul(ex(b), D, ex(a))                       # y = (d + s)·γr + β
+        ctx.save_for_backward(D, weight, s, rstd); ctx.groups = groups
+        return Y.view(N, H, W, C).permute(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(ctx, dy):
+        D, weight, s, rstd = ctx.saved_tensors
+        f = s.dtype
+        N, HW, C = D.shape; G = ctx.groups; Cg = C // G; M = HW * Cg
+        DY = dy.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).view(N, HW, C)
+        sdy, sdyd = DY.sum(1).to(f), torch.linalg.vecdot(DY, D, dim=1).to(f)  # (N, C): Σ∂y and Σ∂y·d over the pixels
+        r = rstd.repeat_interleave(Cg, 1)                        # (N, C)
+        sdyxh = (sdyd + s*sdy) * r                               # Σ∂y·x̂ per channel
+        w = weight.to(f)
+        per_group = lambda t: (w*t).view(N, G, Cg).sum(-1).repeat_interleave(Cg, 1) / M
+        g1, g2 = per_group(sdy), per_group(sdyxh)                # mean_g(γ∂y), mean_g(γ∂y·x̂)
+        A, B = w*r, -r*r*g2                                      # ∂x = A·∂y + B·d + C
+        Cc = B*s - r*g1
+        ex = lambda t: t.to(D.dtype).view(N, 1, C).expand(N, HW, C)
+        dX = torch.addcmul(torch.addcmul(ex(Cc), D, ex(B)), DY, ex(A))
+        dw, db = sdyxh.sum(0).to(weight.dtype), sdy.sum(0).to(weight.dtype)
+        return dX.view(N, dy.shape[2], dy.shape[3], C).permute(0, 3, 1, 2), dw, db, None, None
+
+def group_norm_cl(x:Tensor, # `(N, C, H, W)` in channels-last memory
+                  groups:int, weight:Tensor, bias:Tensor, eps:float=1e-5)->Tensor: # same shape and memory format as `x`
+    "`F.group_norm` for a channels-last input, by sums over its `(N, H·W, C)` view; output and gradient stay channels-last."
+    with torch.autocast(x.device.type, enabled=False): return _GroupNormCL.apply(x, weight, bias, groups, eps)
+
+def _is_cl(x:Tensor)->bool: return x.ndim == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+class GroupNorm(nn.GroupNorm):
+    "`nn.GroupNorm` that uses `group_norm_cl` for bf16 channels-last inputs on the CPU, where PyTorch's kernel is slow."
+    def forward(self, x:Tensor)->Tensor:
+        if x.device.type == 'cpu' and x.dtype == torch.bfloat16 and self.affine and _is_cl(x):
+            return group_norm_cl(x, self.num_groups, self.weight, self.bias, self.eps)
+        return super().forward(x)
+
 # %% ../nbs/03_backbone.ipynb #26b95f67
-def _norm(c): return nn.GroupNorm(min(32, c//4) if c >= 8 else 1, c)
+def _norm(c): return GroupNorm(min(32, c//4) if c >= 8 else 1, c)
 
 class ResBlock(nn.Module):
     "Pre-activation residual block: (GroupNorm, SiLU, conv3x3) × 2 plus a skip connection."

@@ -18,7 +18,7 @@ from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
 from .backbone import n_stages
 from .learner import (vae_learner, best_precision, load_checkpoint, latest_checkpoint, resume_fit, RunLock,
-                               RunLocked, check_space, init_distrib, data_parallel, rank_distrib)
+                               RunLocked, check_space, init_distrib, data_parallel, rank_distrib, num_distrib)
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
                                linear_probe, pixel_anomaly_scores, image_auroc)
 from .explore import (recon_figure, samples_figure, loss_figure, encode_all, informative_dims,
@@ -113,7 +113,7 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
     save_model(m, out)
     rows = learn.history.rows
     final = {k: v for k, v in rows[-1].items() if k not in ('epoch', 'time')} if rows else {}
-    metrics = dict(final, **reconstruction_metrics(m, dls.valid), train_time_s=round(train_time, 1), epochs_done=len(rows),
+    metrics = dict(final, **reconstruction_metrics(m, dls.valid), train_time_s=round(train_time, 1), processes=max(1, num_distrib()), epochs_done=len(rows),
                    resumed_from_epoch=start if resume else None, recoveries=getattr(learn, 'recoveries', []), nonfinite=nonfinite,
                    **({'divergence': learn.divergence} if hasattr(learn, 'divergence') else {}))
     figs = out/'figures'; figs.mkdir(exist_ok=True)

@@ -481,11 +481,12 @@ def split_idx(n:int, valid_pct:float=0.2, seed:int=0)->tuple:
     return perm[n_valid:], perm[:n_valid]
 
 def make_dls(train_ds, valid_ds, bs:int=32, num_workers:int=0, device=None)->DataLoaders:
-    "fastai `DataLoaders` over a train and a valid dataset of `(image,)` items."
+    "fastai `DataLoaders` over a train and a valid dataset of `(image,)` items; batches in pinned memory for a GPU."
     if len(train_ds) == 0: raise ValueError("the training set is empty")
-    bs_train = min(bs, len(train_ds))
-    return DataLoaders(TfmdDL(train_ds, bs=bs_train, shuffle=True, drop_last=True, num_workers=num_workers, device=device),
-                       TfmdDL(valid_ds, bs=bs, shuffle=False, num_workers=num_workers, device=device), device=device)
+    bs_train, pin = min(bs, len(train_ds)), device is not None and torch.device(device).type == 'cuda'
+    kw = dict(num_workers=num_workers, device=device, pin_memory=pin)
+    return DataLoaders(TfmdDL(train_ds, bs=bs_train, shuffle=True, drop_last=True, **kw),
+                       TfmdDL(valid_ds, bs=bs, shuffle=False, **kw), device=device)
 
 # %% ../nbs/02_data.ipynb #06c6d51b
 _PHANTOM_MEMO = {}

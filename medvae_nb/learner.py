@@ -392,7 +392,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 lr:float=1e-3, # default learning rate
                 kl_warmup:float=0., # fraction of training over which the KL weight rises from 0 to 1
                 precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'
-                channels_last:bool=None, # default: with bf16/fp16 on a GPU; off on CPUs (see below)
+                channels_last:bool=None, # default: with bf16/fp16, off in fp32 (see below)
                 path:str|Path=None, # run folder for `history.csv` and checkpoints (None: keep nothing on disk)
                 cbs=None, # extra callbacks
                 opt_func=None, # default: torch AdamW through OptimWrapper
@@ -407,7 +407,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
         warnings.warn(f"{model.name}: fp16 loss scaling does not support several phases; training in fp32")
         precision = 'fp32'
 
-    if channels_last is None: channels_last = precision != 'fp32' and device.type == 'cuda'
+    if channels_last is None: channels_last = precision != 'fp32'
     if channels_last: model = model.to(memory_format=torch.channels_last)
     cbs = [AutoencoderCallback(channels_last), PhasesCallback(), NonFiniteGuard()] + model.learner_cbs() + list(cbs or [])
     if kl_warmup: cbs.append(KLWarmup(kl_warmup))
@@ -464,6 +464,14 @@ class DataParallel(Callback):
         _allreduce_mean([p.grad for p in self.model.parameters() if p.grad is not None])
         with torch.no_grad(): _allreduce_mean([b for b in self.model.buffers() if b.is_floating_point()])
     def before_step(self): self.sync()
+    def after_validate(self):
+        "Sum each validation metric's total and count over the ranks: every rank then reports the whole validation set."
+        mets = [m for m in self.recorder._valid_mets if hasattr(m, 'total') and hasattr(m, 'count')]
+        if not mets: return
+        t = torch.tensor([[float(m.total), float(m.count)] for m in mets], dtype=torch.float64,
+                         device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+        dist.all_reduce(t)
+        for m, (total, count) in zip(mets, t.tolist()): m.total, m.count = total, count
     def after_fit(self):
         self.learn.dls.loaders = self.old_loaders
         self.learn.data_parallel = None
