@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #13159d38
 from __future__ import annotations
-import copy, errno, json, os, random, re, shutil, sys, warnings
+import copy, ctypes, errno, json, os, random, re, shutil, sys, warnings
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
@@ -31,8 +31,8 @@ from .core import LatentModel, Phase, save_model, atomic_write, check_safetensor
 # %% auto #0
 __all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_splitter', 'PhasesCallback', 'cpu_has_bf16', 'best_precision',
            'Autocast', 'KLWarmup', 'NonFiniteGuard', 'History', 'latest_checkpoint', 'save_checkpoint',
-           'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked', 'RunLock', 'check_space', 'fast_adamw',
-           'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
+           'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked', 'RunLock', 'check_space', 'tune_malloc',
+           'fast_adamw', 'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
 
 # %% ../nbs/04_learner.ipynb #f06a0c87
 class ModelLoss:
@@ -382,6 +382,16 @@ def check_space(path:str|Path, # the run folder
     return need
 
 # %% ../nbs/04_learner.ipynb #ca178725
+def tune_malloc(mmap_threshold:int=32*2**20, # blocks up to this size come from the heap (glibc's maximum: 32 MB)
+                trim_threshold:int=2**30, # return memory to the OS only when this much is free at the heap's top
+               )->bool: # whether the C library took the settings
+    "Make glibc's `malloc` keep and reuse the memory of freed training buffers instead of re-faulting it every step."
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False # not glibc (macOS, musl, Windows)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3 # from <malloc.h>
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim_threshold))
+
+# %% ../nbs/04_learner.ipynb #e4cfc34d
 def fast_adamw(device=None):
     "PyTorch's AdamW in its fastest form on `device`: fused (one kernel for all parameters) on CPUs and GPUs, else foreach."
     device = torch.device(device or 'cpu')
@@ -408,6 +418,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
         precision = 'fp32'
 
     if channels_last is None: channels_last = precision != 'fp32'
+    if device.type == 'cpu': tune_malloc()
     if channels_last: model = model.to(memory_format=torch.channels_last)
     cbs = [AutoencoderCallback(channels_last), PhasesCallback(), NonFiniteGuard()] + model.learner_cbs() + list(cbs or [])
     if kl_warmup: cbs.append(KLWarmup(kl_warmup))
