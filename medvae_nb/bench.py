@@ -19,7 +19,7 @@ from fastcore.script import call_parse
 from .core import MODELS, create_model, _import_variants
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
-from .learner import vae_learner, best_precision, fast_adamw, _to_float, _phase_params
+from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, _to_float, _phase_params
 
 # %% auto #0
 __all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',
@@ -94,6 +94,7 @@ def bench_row(model:str='vae', # registered model name
               checkpointing:bool=False, # activation checkpointing in the backbone
               threads:int=None, # CPU threads for PyTorch (None: its default, one per core)
               cpu_time:bool=False, # time by this thread's CPU time (one thread): robust on a shared machine
+              tuned_malloc:bool=False, # call `tune_malloc` first (as `medvae-train` does): for every loop of the row
               seed:int=0)->dict:
     "Training images/s of the learner, the bare loop and the naive fp32 loop, peak memory and loader rates, for one model and size."
     dev, rounds = _device(), max(1, steps // block)
@@ -101,6 +102,7 @@ def bench_row(model:str='vae', # registered model name
         if dev.type == 'cuda': raise ValueError("cpu_time measures CPU work; on a GPU use wall-clock time")
         threads = 1
     if threads: torch.set_num_threads(threads)
+    if tuned_malloc: tune_malloc()
     clock = time.thread_time if cpu_time else time.perf_counter
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     images, _ = phantom_images(size, block*bs + bs, seed)
@@ -141,7 +143,7 @@ def bench_row(model:str='vae', # registered model name
     med = interleaved(blocks, rounds)
     row = dict(model=model, size=size, bs=bs, steps=rounds*block, device=dev.type, threads=torch.get_num_threads(),
                clock='cpu' if cpu_time else 'wall',
-               precision=learn.precision, channels_last=cl, checkpointing=checkpointing)
+               precision=learn.precision, channels_last=cl, checkpointing=checkpointing, tuned_malloc=tuned_malloc)
     row.update({f'{k}_img_s': round(block*bs / t, 2) for k, t in med.items()})
     row['peak_rss_mb'] = round(_peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -207,6 +209,7 @@ def medvae_bench(
     compile:bool=False, # also time the bare loop on torch.compile(model)
     threads:int=None, # CPU threads for PyTorch (default: one per core)
     cpu_time:bool=False, # one thread, timed by its CPU time instead of the wall clock: ratios that survive a shared machine
+    tune_malloc:bool=False, # let malloc keep freed training buffers, as medvae-train does (for every loop)
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
     _import_variants()
@@ -219,7 +222,7 @@ def medvae_bench(
         print("medvae-bench: error: --steps, --block and --bs must be at least 1", file=sys.stderr); sys.exit(2)
     def progress(r): print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
-                 checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, progress=progress)
+                 checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, tuned_malloc=tune_malloc, progress=progress)
     print(bench_table(rows))
     if json: _write_rows(rows, json)
     return rows

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
 from .compare import UsageError, check_out, train_run, resume_run, eval_run, compare
+from .learner import tune_malloc
 
 # %% auto #0
 __all__ = ['medvae_train', 'medvae_eval', 'medvae_compare', 'medvae_phantom']
@@ -50,6 +51,7 @@ def medvae_train(
     resume:str=None, # continue the killed run in this folder from its last complete epoch (other flags are ignored)
 ):
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
+    tune_malloc() # this process is ours: let it reuse its training buffers (04_learner)
     try:
         if resume is not None:
             if (Path(resume)/'metrics.json').is_file() and (Path(resume)/'train.json').is_file():
@@ -105,6 +107,7 @@ def medvae_compare(
     try:
         if names is not None and not names: raise UsageError(f"--models {models!r}: name at least one model")
         check_out(out, force)
+        tune_malloc()
         df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=True,
                      kl_grades=(0, 1) if healthy_only else None)
     except UsageError as e: _fail('medvae-compare', e)

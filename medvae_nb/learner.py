@@ -418,7 +418,6 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
         precision = 'fp32'
 
     if channels_last is None: channels_last = precision != 'fp32'
-    if device.type == 'cpu': tune_malloc()
     if channels_last: model = model.to(memory_format=torch.channels_last)
     cbs = [AutoencoderCallback(channels_last), PhasesCallback(), NonFiniteGuard()] + model.learner_cbs() + list(cbs or [])
     if kl_warmup: cbs.append(KLWarmup(kl_warmup))
