@@ -44,12 +44,12 @@ class _GroupNormCL(torch.autograd.Function):
         X = x.permute(0, 2, 3, 1).view(N, HW, C)
         k = X.sum(1, keepdim=True) / HW                          # rough channel means (x's dtype): a shift
         D = X - k
-        m, v = D.sum(1).to(f) / HW, torch.linalg.vecdot(D, D, dim=1).to(f) / HW  # (N, C): mean of d and of d²
-        mu_c = k.view(N, C).to(f) + m                          # channel means of x
+        m, v = D.sum(1).to(f) / HW, torch.linalg.vecdot(D, D, dim=1).to(f) / HW # (N, C): means of d and of d²
+        mu_c = k.view(N, C).to(f) + m                            # channel means of x
         mu_g = mu_c.view(N, groups, Cg).mean(-1, keepdim=True)   # group means
         var = ((v - m*m).view(N, groups, Cg) + (mu_c.view(N, groups, Cg) - mu_g)**2).mean(-1)
         rstd = torch.rsqrt(var.clamp_min(0) + eps)               # (N, G)
-        s = (k.view(N, groups, Cg).to(f) - mu_g).reshape(N, C) # x - μ_g = d + s
+        s = (k.view(N, groups, Cg).to(f) - mu_g).reshape(N, C)   # x − μ_g = d + s
         a = (weight.to(f).view(groups, Cg) * rstd[..., None]).reshape(N, C)
         b = bias.to(f) + s * a
         ex = lambda t: t.to(x.dtype).view(N, 1, C).expand(N, HW, C)
@@ -63,7 +63,7 @@ class _GroupNormCL(torch.autograd.Function):
         f = s.dtype
         N, HW, C = D.shape; G = ctx.groups; Cg = C // G; M = HW * Cg
         DY = dy.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).view(N, HW, C)
-        sdy, sdyd = DY.sum(1).to(f), torch.linalg.vecdot(DY, D, dim=1).to(f)  # (N, C): Σ∂y and Σ∂y·d over the pixels
+        sdy, sdyd = DY.sum(1).to(f), torch.linalg.vecdot(DY, D, dim=1).to(f) # (N, C): Σ∂y and Σ∂y·d over the pixels
         r = rstd.repeat_interleave(Cg, 1)                        # (N, C)
         sdyxh = (sdyd + s*sdy) * r                               # Σ∂y·x̂ per channel
         w = weight.to(f)
