@@ -199,8 +199,6 @@ def trabecular_tile(px, n=512, spacing=0.125, seed=0):
     tile = np.fft.ifft2(spec * np.exp(-(fr * px / 0.3) ** 2)).real / full.std()
     return tile.astype(np.float32), spacing
 
-COMPARTMENT_X = {'medial': (6., 37.), 'lateral': (-36., -6.)}
-
 # %% ../nbs/01_phantom.ipynb #c17247c0
 COMPARTMENT_X = {'medial': (6., 37.), 'lateral': (-36., -6.)}
 class KneePhantom:
