@@ -49,6 +49,8 @@ def to_unit_range(a:np.ndarray, # image array as read
                   path='image')->np.ndarray: # name used in error messages
     "Convert an integer or float image array to float32 in [0, 1], colour to grey."
     a = np.asarray(a)
+    if a.dtype.kind == 'f' and not np.isfinite(a).all(): # checked before colour conversion, which drops an alpha channel
+        raise ValueError(f"{path}: image contains NaN or infinite values")
     if a.ndim == 3 and a.shape[-1] in (3, 4): a = a[..., :3] @ np.array([0.299, 0.587, 0.114])  if a.dtype.kind == 'f' else \
         (a[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])).astype(a.dtype)
     if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
@@ -59,9 +61,7 @@ def to_unit_range(a:np.ndarray, # image array as read
     if a.dtype.kind == 'i': # negative values: the type's whole range maps to [0, 1], order (bone bright) kept
         info = np.iinfo(a.dtype)
         return ((a.astype(np.float64) - info.min) / (float(info.max) - info.min)).astype(np.float32)
-    if a.dtype.kind == 'f':
-        if not np.isfinite(a).all(): raise ValueError(f"{path}: image contains NaN or infinite values")
-        return np.clip(a, 0, 1).astype(np.float32)
+    if a.dtype.kind == 'f': return np.clip(a, 0, 1).astype(np.float32)
     raise ValueError(f"{path}: unsupported pixel type {a.dtype}")
 
 # %% ../nbs/02_data.ipynb #5fc05651
