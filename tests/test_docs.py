@@ -58,7 +58,7 @@ def _doc_entries(nb:Path)->tuple:
 # Owners of these notebooks: describe each in the prose, or make it private (`_NAME`) if users need not see it,
 # then delete it here. The list may only shrink: a new undescribed constant fails, and so does a listed one
 # that has become described.
-UNDESCRIBED = {'compare.LOWER_IS_BETTER', 'compare.REPORT_COLUMNS', 'core.MODELS', 'introvae.OFFICIAL_SETTINGS',
+UNDESCRIBED = {'compare.LOWER_IS_BETTER', 'compare.REPORT_COLUMNS', 'core.MODELS',
                'metrics.MS_SSIM_MIN_SIDE', 'metrics.KNEE_TARGETS', 'phantom.MARGINS', 'phantom.CONDYLES',
                'phantom.FEM_Y', 'phantom.FEM_WM', 'phantom.FEM_WL', 'phantom.TIB_Y', 'phantom.TIB_WM', 'phantom.TIB_WL',
                'phantom.MU', 'phantom.OSTEO', 'phantom.FEM_TAB', 'phantom.TIB_TAB', 'phantom.COMPARTMENT_X',
