@@ -9,12 +9,12 @@ from __future__ import annotations
 import math, warnings
 import pandas as pd
 import torch
-from torch import nn, Tensor
+from torch import Tensor
 import torch.nn.functional as F
 from fastai.callback.core import Callback
-from .core import LatentModel, Phase, register_model
-from .backbone import Encoder, Decoder, n_stages
-from .vae import reparameterize, kl_div
+from .core import Phase, register_model
+from .backbone import n_stages
+from .vae import VAE, reparameterize, kl_div
 
 # %% auto #0
 __all__ = ['OFFICIAL_SETTINGS', 'introvae_settings', 'official_settings', 'IntroWarmup', 'KLTrace', 'divergence_findings',
@@ -103,11 +103,12 @@ class DivergenceMonitor(Callback):
 
 # %% ../nbs/09_introvae.ipynb #72c4e9af
 @register_model
-class IntroVAE(LatentModel):
+class IntroVAE(VAE):
     "Huang et al.'s IntroVAE: a VAE whose encoder also discriminates real from generated images by their KL, with a margin `m`."
     name = 'introvae'
     loss_terms = ('enc_loss', 'dec_loss', 'rec', 'kl_real', 'kl_rec', 'kl_fake')
     default_lr = 1e-3 # measured for short one-cycle runs (the official code: 2e-4, constant, for hundreds of epochs)
+    importance_weights = None # the decoder is not trained as a likelihood: no NLL (see `10_metrics.likelihood_bits`)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  m:float=100., # margin of the hinge on KL(rec), KL(fake), in nats
@@ -120,37 +121,19 @@ class IntroVAE(LatentModel):
                  logvar_limit:float=10., # soft bound on |log sigma^2|
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  checkpointing:bool=False): # activation checkpointing in the backbone
-        super().__init__()
-        self.img_size, self.zdim = img_size, zdim
+        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        del self.likelihood, self.sigma # the VAE's likelihood: not IntroVAE's (no NLL)
+        # `beta` weighs L_AE here (official `weight_rec`), not the KL as in `VAE`
         self.m, self.alpha, self.beta = m, introvae_settings(img_size)[1] if alpha is None else alpha, beta
         self.alpha_dec, self.warmup_epochs, self.clip, self.logvar_limit = alpha_dec, warmup_epochs, clip, logvar_limit
         self.fresh_forward = fresh_forward
         self.introspective = True # False: plain-VAE losses (set by `IntroWarmup`)
-        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
-        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
-        nfeat = math.prod(self.encoder.out_shape)
-        self.to_stats, self.from_z = nn.Linear(nfeat, 2 * zdim), nn.Linear(zdim, nfeat)
-
-    @property
-    def latent_shape(self): return (self.zdim,)
 
     def posterior(self, x:Tensor)->tuple:
         "Mean and (soft-clamped) log-variance of q(z|x), in fp32."
         mu, logvar = self.to_stats(self.encoder(x).flatten(1)).float().chunk(2, dim=1)
         c = self.logvar_limit
         return mu, c * torch.tanh(logvar / c)
-
-    def decode_logits(self, z:Tensor)->Tensor:
-        "Decoder output before the sigmoid."
-        return self.decoder(self.from_z(z).view(-1, *self.decoder.in_shape))
-
-    def encode(self, x): return self.posterior(x)[0]
-    def decode(self, z): return torch.sigmoid(self.decode_logits(z))
-
-    @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0):
-        "Decode `n` draws from the prior N(0, temperature² I)."
-        return self.decode(temperature * torch.randn(n, self.zdim, device=self.device))
 
     def encoder_params(self)->list: return [*self.encoder.parameters(), *self.to_stats.parameters()]
     def decoder_params(self)->list: return [*self.from_z.parameters(), *self.decoder.parameters()]
