@@ -308,6 +308,9 @@ def load_checkpoint(learn:Learner, path:str|Path)->int:
         state.setdefault(int(i), {})[name] = v
     groups = [{k: (tuple(v) if k == 'betas' else v) for k, v in g.items()} for g in meta['param_groups']]
     opt.load_state_dict({'state': state, 'param_groups': groups})
+    for p, st in opt.state.items(): # safetensors stores tensors contiguous; fused AdamW needs each moment laid out like its parameter
+        for name, v in st.items():
+            if torch.is_tensor(v) and v.shape == p.shape and v.stride() != p.stride(): st[name] = torch.empty_like(p, dtype=v.dtype).copy_(v)
     _set_rng_state(learn, load_file(str(ck/'rng.safetensors')), meta['rng'])
     if getattr(learn, 'history', None) is not None: learn.history.rows = meta['history']
     learn.lr_scale, learn.recoveries = meta['lr_scale'], meta['recoveries']
