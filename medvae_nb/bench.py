@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from fastai.callback.core import Callback, CancelValidException
 from fastai.data.core import DataLoaders, TfmdDL
+from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
 from .core import MODELS, create_model, _import_variants
@@ -80,8 +81,6 @@ def loader_rate(dl, # a DataLoader of `(image,)` batches
     return n / (time.perf_counter() - t0)
 
 # %% ../nbs/14_bench.ipynb #68a96898
-def _device(): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-
 def _peak_rss_mb()->float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 # KiB on Linux
 
@@ -97,7 +96,7 @@ def bench_row(model:str='vae', # registered model name
               tuned_malloc:bool=False, # call `tune_malloc` first (as `medvae-train` does): for every loop of the row
               seed:int=0)->dict:
     "Training images/s of the learner, the bare loop and the naive fp32 loop, peak memory and loader rates, for one model and size."
-    dev, rounds = _device(), max(1, steps // block)
+    dev, rounds = default_device(), max(1, steps // block)
     if cpu_time:
         if dev.type == 'cuda': raise ValueError("cpu_time measures CPU work; on a GPU use wall-clock time")
         threads = 1

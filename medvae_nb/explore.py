@@ -115,11 +115,12 @@ def residual_figure(model, x:torch.Tensor, # images (N, 1, H, W)
 
 # %% ../nbs/11_explore.ipynb #5aa5198b
 import io, time
+from contextlib import contextmanager
 import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
 from .data import phantom_images
-from .learner import cpu_has_bf16
+from .learner import cpu_has_bf16, best_precision
 
 # %% ../nbs/11_explore.ipynb #50177fec
 def image_png(img:np.ndarray, # (H, W) image in [0, 1]
@@ -158,7 +159,7 @@ class LatentExplorer:
                  n_phantoms:int=32): # how many phantom knees to use when `images` is None
         self.model, self.size = model.eval(), size
         dev = model.device
-        self.bf16 = (cpu_has_bf16() if dev.type == 'cpu' else dev.type == 'cuda' and torch.cuda.is_bf16_supported()) if bf16 is None else bf16
+        self.bf16 = best_precision(dev) == 'bf16' if bf16 is None else bf16
         s = model.img_size
         if images is None: images = phantom_images(s, n_phantoms)[0]
         x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
@@ -253,16 +254,22 @@ def _set_from_slider(self:LatentExplorer, k:int):
     else: self.z[self._index(k)] = float(v)
 
 @patch
+@contextmanager
+def _quiet(self:LatentExplorer):
+    "Set widget values without their observers acting on the change (they check `_hold`)."
+    self._hold = True
+    try: yield
+    finally: self._hold = False
+
+@patch
 def _sync(self:LatentExplorer):
     "Show the current latent's values on the sliders, without decoding."
-    self._hold = True
-    try:
+    with self._quiet():
         for k, s in enumerate(self.sliders):
             if self.kind == 'codes':
                 with torch.inference_mode():
                     s.value = int(self.model.vq.nearest(self.z[self._index()][None].to(self.model.device)).item())
             else: s.value = min(max(float(self.z[self._index(k)][0]), s.min), s.max)
-    finally: self._hold = False
 
 # %% ../nbs/11_explore.ipynb #d43e3679
 @patch
@@ -279,17 +286,13 @@ def prior_latent(self:LatentExplorer)->torch.Tensor:
 def start_from(self:LatentExplorer, i:int):
     "Start from image `i` (its encoding), or from a new prior draw if `i` is -1; then show it."
     self.z0 = self.prior_latent() if i == -1 else self.z_data[i].clone()
-    self._hold = True
-    self.start.value = i
-    self._hold = False
+    with self._quiet(): self.start.value = i
     self.reset()
 
 @patch
 def reset(self:LatentExplorer):
     "Back to the start latent."
-    self._hold = True
-    self.t.value = 0.
-    self._hold = False
+    with self._quiet(): self.t.value = 0.
     self.z = self.z0.clone()
     self._sync(); self.show()
 

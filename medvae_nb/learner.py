@@ -438,10 +438,14 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
     return learn
 
 # %% ../nbs/04_learner.ipynb #ae88154d
+def _comm_device()->str:
+    "Where tensors must be for the process group's collectives: CUDA for NCCL, the CPU for gloo."
+    return 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
+
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast the list `t` from `rank` to all ranks; CUDA tensors for NCCL, CPU tensors for gloo (fastai always used `.cuda()`)."
-    t = torch.tensor(t, dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    t = torch.tensor(t, dtype=torch.long, device=_comm_device())
     dist.broadcast(t, rank)
     return t.cpu().tolist()
 
@@ -481,8 +485,7 @@ class DataParallel(Callback):
         "Sum each validation metric's total and count over the ranks: every rank then reports the whole validation set."
         mets = [m for m in self.recorder._valid_mets if hasattr(m, 'total') and hasattr(m, 'count')]
         if not mets: return
-        t = torch.tensor([[float(m.total), float(m.count)] for m in mets], dtype=torch.float64,
-                         device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+        t = torch.tensor([[float(m.total), float(m.count)] for m in mets], dtype=torch.float64, device=_comm_device())
         dist.all_reduce(t)
         for m, (total, count) in zip(mets, t.tolist()): m.total, m.count = total, count
     def after_fit(self):
