@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/learner.html.md"""
 
 # %% ../nbs/04_learner.ipynb #13159d38
 from __future__ import annotations
-import copy, ctypes, errno, json, os, random, re, shutil, sys, warnings
+import atexit, copy, ctypes, errno, json, os, random, re, shutil, sys, warnings
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
@@ -457,7 +457,12 @@ def init_distrib()->bool:
         cuda = torch.cuda.is_available()
         if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         dist.init_process_group('nccl' if cuda else 'gloo')
+        atexit.register(_leave_distrib)
     return True
+
+def _leave_distrib():
+    "Destroy the process group before the interpreter exits: left to finalisation, gloo's threads can abort the process."
+    if dist.is_initialized(): dist.destroy_process_group()
 
 def _allreduce_mean(tensors:list):
     "Average `tensors` in place across all ranks, with one all-reduce."
