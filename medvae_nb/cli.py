@@ -12,7 +12,7 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .compare import UsageError, check_out, train_run, resume_run, eval_run, compare
+from .compare import UsageError, check_out, train_run, resume_run, eval_run, compare, parse_hparams, compare_pretrained
 from .learner import tune_malloc
 
 # %% auto #0
@@ -38,6 +38,7 @@ def medvae_train(
     kl_warmup:float=0.3, # fraction of training over which the KL weight rises to 1
     precision:str='auto', # auto, bf16, fp16 or fp32
     zdim:int=None, # latent size (default: the model's)
+    hparams:str=None, # further model hyper-parameters as NAME=VALUE pairs, e.g. 'sigma=0.03' (each model's notebook lists them)
     skip_bad:bool=False, # train on the readable files of --data and list the others in bad_files.csv
     format:str='auto', # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
     key:str=None, # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
@@ -62,6 +63,7 @@ def medvae_train(
         else:
             data_kw = dict(format=format, key=key, axis=axis, n_slices=n_slices, bilateral=bilateral, cache_dir=cache_dir)
             out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim,
+                            model_kw=parse_hparams(hparams, model),
                             checkpointing=checkpointing, accum=accum, data_kw=data_kw)
     except UsageError as e: _fail('medvae-train', e)
     if out is None: return # a rank other than 0 of a multi-process run: rank 0 reports
@@ -77,13 +79,15 @@ def medvae_train(
 # %% ../nbs/13_cli.ipynb #c9c787c7
 @call_parse
 def medvae_eval(
-    run:str, # run folder written by medvae-train
+    run:str, # run folder written by medvae-train, or a shipped model's name (e.g. introvae-64px)
     n:int=256, # held-out phantom knees to evaluate on
     seed:int=10_000, # seed of the held-out phantom set
+    out:str=None, # where to write metrics.json and figures (default: RUN itself; eval-NAME for a shipped model)
 ):
     "Evaluate a trained model on held-out phantom knees; adds the scores to RUN/metrics.json and writes figures."
-    try: res = eval_run(run, n=n, seed=seed)
+    try: res = eval_run(run, n=n, seed=seed, out=out)
     except UsageError as e: _fail('medvae-eval', e)
+    run = out or (run if Path(run).is_dir() else f"eval-{run}")
     keys = ('psnr', 'ssim', 'swd', 'mig', 'dci_disentanglement', 'anomaly_pixel_auroc', 'anomaly_image_auroc')
     print(', '.join(f"{k} {res[k]:.3f}" for k in keys if k in res))
     print(f"wrote {Path(run)/'metrics.json'} and {Path(run)/'figures'}")
@@ -101,11 +105,17 @@ def medvae_compare(
     n_eval:int=256, # held-out knees to evaluate on
     healthy_only:bool=False, # train on KL 0-1 knees only (makes the anomaly scores meaningful)
     force:bool=False, # allow --out to be a folder that already holds files
+    pretrained:bool=False, # score the models that ship with the package instead of training (--out defaults to compare-pretrained)
 ):
     "Train the models at an equal budget on the same phantom knees, evaluate them, and write report.md with figures."
     names = None if models == 'all' else tuple(m.strip() for m in models.split(',') if m.strip())
     try:
         if names is not None and not names: raise UsageError(f"--models {models!r}: name at least one model")
+        if pretrained:
+            out = 'compare-pretrained' if out == 'compare' else out
+            compare_pretrained(names, size=size, out=out, force=force)
+            print((Path(out)/'report.md').read_text())
+            return
         check_out(out, force)
         tune_malloc()
         df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=True,

@@ -6,27 +6,30 @@ Docs: https://medvae-nb.github.io/medvae-nb/compare.html.md"""
 
 # %% ../nbs/12_compare.ipynb #495f64ff
 from __future__ import annotations
-import errno, inspect, json, shutil, time
+import errno, inspect, json, math, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
-from .core import MODELS, create_model, save_model, load_model, atomic_write, _import_variants
+from .core import (MODELS, create_model, save_model, load_model, atomic_write, _import_variants, load_any,
+                            pretrained_dir, pretrained_models, load_pretrained, checksum_lines)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
 from .backbone import n_stages
 from .learner import (vae_learner, best_precision, load_checkpoint, latest_checkpoint, resume_fit, RunLock,
                                RunLocked, check_space, init_distrib, data_parallel, rank_distrib, num_distrib)
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
-                               linear_probe, pixel_anomaly_scores, image_auroc)
+                               linear_probe, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval)
 from .explore import (recon_figure, samples_figure, loss_figure, encode_all, informative_dims,
                                traversal_figure, residual_figure, interpolation_figure)
 
 # %% auto #0
-__all__ = ['LOWER_IS_BETTER', 'REPORT_COLUMNS', 'UsageError', 'check_out', 'check_train_args', 'train_run', 'resume_run',
-           'evaluate', 'eval_run', 'report_table', 'compare']
+__all__ = ['LOWER_IS_BETTER', 'REPORT_COLUMNS', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError',
+           'check_out', 'check_train_args', 'parse_hparams', 'train_run', 'resume_run', 'evaluate', 'eval_run',
+           'report_table', 'compare', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals',
+           'model_card', 'interval_table', 'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class UsageError(Exception):
@@ -60,6 +63,27 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int):
         if not p.exists(): raise UsageError(f"--data {data}: no such file or folder")
         if p.is_dir() and not any(p.iterdir()): raise UsageError(f"--data {data}: folder is empty")
 
+_RUN_ARGS = ('img_size', 'zdim', 'checkpointing') # constructor arguments that have flags of their own
+
+def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigma=0.03,beta=1'
+                  model:str, # the model they are for
+                  flag:str='--hparams')->dict:
+    "Model hyper-parameters from the command line, checked against the model's constructor; `UsageError` names the bad one."
+    import ast
+    _import_variants()
+    if not s: return {}
+    if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
+    known = [k for k in inspect.signature(MODELS[model].__init__).parameters if k not in ('self', *_RUN_ARGS)]
+    kw = {}
+    for item in (i.strip() for i in s.split(',') if i.strip()):
+        k, eq, v = (t.strip() for t in item.partition('='))
+        if not eq or not k or not v: raise UsageError(f"{flag} {item!r}: expected NAME=VALUE")
+        if k in _RUN_ARGS: raise UsageError(f"{flag} {k}: has a flag of its own (--{'size' if k == 'img_size' else k})")
+        if k not in known: raise UsageError(f"{flag} {k}: model {model} has no such hyper-parameter; it has: {', '.join(known)}")
+        try: kw[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): kw[k] = v # a bare word, e.g. likelihood=gaussian
+    return kw
+
 # %% ../nbs/12_compare.ipynb #16e65c1b
 def _save_figure(fig, path:Path):
     "Save a matplotlib figure atomically and close it."
@@ -84,7 +108,7 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
         atomic_write(out/'train.json', json.dumps(dict(a, format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
     m = create_model(a['model'], a['size'], **({} if a['zdim'] is None else dict(zdim=a['zdim'])),
-                     **(dict(checkpointing=True) if a['checkpointing'] else {}))
+                     **(dict(checkpointing=True) if a['checkpointing'] else {}), **(a.get('model_kw') or {}))
     try:
         if main: check_space(out, m)
     except OSError as e: raise UsageError(e.strerror) from None
@@ -134,6 +158,7 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
               checkpointing=False, # activation checkpointing in the backbone (less memory, ~30% more compute)
               accum=1, # gradient accumulation: one optimiser step every `accum` batches
               data_kw=None, # data on disk only: options of `data_dls` (format, key, axis, n_slices, bilateral, cache_dir)
+              model_kw=None, # further model hyper-parameters, e.g. dict(sigma=0.03) (`parse_hparams` reads them from the command line)
              )->Path:
     "Train `model` on `data` and write a complete run folder to `out`; returns its path (None on the other ranks of a multi-process run)."
     check_train_args(model, data, size, epochs, bs, n)
@@ -146,12 +171,15 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
     unknown = set(data_kw) - set(_DATA_OPTS)
     if unknown: raise UsageError(f"data options {sorted(unknown)}: unknown; known: {', '.join(_DATA_OPTS)}")
     if accum < 1: raise UsageError(f"--accum {accum}: must be at least 1")
+    model_kw = dict(model_kw or {})
+    try: create_model(model, size, **({} if zdim is None else dict(zdim=zdim)), **model_kw) # a bad value fails here, before any data is read
+    except (TypeError, ValueError, AssertionError) as e: raise UsageError(f"--hparams {model_kw}: {e}") from None
     out = Path(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}")
     args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed,
                 lr=lr or MODELS[model].default_lr, kl_warmup=kl_warmup,
                 precision=best_precision() if precision == 'auto' else precision,
                 kl_grades=None if kl_grades is None else list(kl_grades), skip_bad=skip_bad, zdim=zdim,
-                checkpointing=checkpointing, accum=accum, **{k: str(v) if isinstance(v, Path) else v for k, v in data_kw.items()})
+                checkpointing=checkpointing, accum=accum, model_kw=model_kw, **{k: str(v) if isinstance(v, Path) else v for k, v in data_kw.items()})
     init_distrib() # under torchrun: join the other processes; only rank 0 checks, locks and writes the run folder
     if rank_distrib() != 0: return _train(out, args, progress=progress)
     if (out/'run.lock').exists(): # a run folder: is a live process training in it?
@@ -177,7 +205,7 @@ def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-t
     if not (run/'train.json').is_file(): raise UsageError(f"--resume {run}: has no train.json; not a run folder written by medvae-train")
     try: args = json.loads((run/'train.json').read_text())
     except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
-    args = dict(dict(kl_grades=None, skip_bad=False, zdim=None, checkpointing=False, accum=1), **args)
+    args = dict(dict(kl_grades=None, skip_bad=False, zdim=None, checkpointing=False, accum=1, model_kw={}), **args)
     init_distrib()
     if rank_distrib() != 0: return None if (run/'metrics.json').exists() else _train(run, args, resume=True, progress=progress)
     try: lock = RunLock(run).acquire()
@@ -215,13 +243,17 @@ def evaluate(model, # a trained `LatentModel`
     return res
 
 # %% ../nbs/12_compare.ipynb #dbe000a7
-def eval_run(run:str|Path, # a run folder written by `train_run`
+def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped model's name ('introvae-64px')
              n:int=256, # held-out phantom knees
-             seed:int=10_000)->dict: # phantom seed of the test set (training uses small seeds)
+             seed:int=10_000, # phantom seed of the test set (training uses small seeds)
+             out:str|Path=None, # where to write `metrics.json` and figures; default the run folder, or `eval-<name>` for a shipped model
+            )->dict:
     "Evaluate the model in `run` on `n` held-out phantom knees; update `metrics.json` and write figures."
-    run = Path(run)
-    try: model = load_model(run)
+    try: model = load_any(run)
     except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {run}: {e}") from None
+    shipped = not Path(run).is_dir() # a shipped model: its folder in the package is never written to
+    run = Path(out) if out is not None else Path(f"eval-{run}") if shipped else Path(run)
+    if shipped or out is not None: run.mkdir(parents=True, exist_ok=True)
     if n < 8: raise UsageError(f"--n {n}: must be at least 8")
     batch = KneePhantom(model.img_size).generate(n, seed=seed)
     res = evaluate(model, batch)
@@ -295,3 +327,258 @@ def compare(models=None, # model names; default every registered model
         "scores from residual maps (meaningful for models trained on KL 0–1 only).\n\n"
         "![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)\n")
     return df
+
+# %% ../nbs/12_compare.ipynb #c8d16406
+PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees
+SAMPLE_METRICS = ('swd', 'kfd', 'precision', 'recall') # card metrics with a t interval over sample sets
+
+def _interval(values, lohi)->dict: return dict(mean=float(np.mean(values)), lo=lohi[0], hi=lohi[1])
+
+@torch.no_grad()
+def card_eval(model, # a trained `LatentModel`
+              n:int=512, # held-out knees, and samples per set
+              seed:int=10_000, # phantom seed of the held-out knees
+              n_sets:int=5, # independent sample sets
+              n_boot:int=2000, bs:int=64)->dict:
+    "The numbers of a model card: reconstruction, sample and clinical-measurement metrics with 95% intervals."
+    model.eval()
+    batch = KneePhantom(model.img_size).generate(n, seed=seed)
+    x = torch.as_tensor(batch.images, dtype=torch.float32)
+    rec = torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, n, bs)])
+    scores = image_scores(rec, x)
+    res = {k: _interval(scores[k].numpy(), bootstrap_ci(scores[k].numpy(), n_boot, seed)) for k in PER_IMAGE_METRICS}
+    res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
+    thumbs = lambda t: F.adaptive_avg_pool2d(t, 16).flatten(1)
+    sets = []
+    for s in range(n_sets):
+        torch.manual_seed(seed + s)
+        smp = torch.cat([model.sample(min(bs, n - i)).float().cpu() for i in range(0, n, bs)])
+        sets.append(dict(swd=swd(x, smp, seed=s)['swd'], kfd=knee_frechet_distance(x, smp), **precision_recall(thumbs(x), thumbs(smp))))
+    for k in SAMPLE_METRICS:
+        v = [d[k] for d in sets]
+        res[k] = dict(_interval(v, t_interval(v)), sets=v)
+    r2x, r2r = measurement_r2(x, batch.factors), measurement_r2(rec, batch.factors)
+    res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
+    clean = torch.as_tensor(KneePhantom(model.img_size, noise=False).generate(n, seed=seed).images)
+    res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())
+    return dict(res, n=n, seed=seed, n_sets=n_sets)
+
+# %% ../nbs/12_compare.ipynb #a3ca428c
+def train_command(args:dict)->str:
+    "The `medvae-train` command line that repeats the run whose `train.json` is `args`."
+    a = dict(args)
+    parts = ['medvae-train', '--model', a['model']]
+    if a.get('data', 'phantom') != 'phantom': parts += ['--data', a['data']]
+    for k in ('size', 'epochs', 'bs', 'n', 'seed', 'lr', 'kl_warmup', 'precision'): parts += [f"--{k.replace('_', '-')}", str(a[k])]
+    if a.get('zdim') is not None: parts += ['--zdim', str(a['zdim'])]
+    if a.get('model_kw'): parts += ['--hparams', ','.join(f"{k}={v}" for k, v in a['model_kw'].items())]
+    if a.get('accum', 1) > 1: parts += ['--accum', str(a['accum'])]
+    if a.get('checkpointing'): parts.append('--checkpointing')
+    for k in _DATA_OPTS:
+        if k in a: parts += [f"--{k.replace('_', '-')}", str(a[k])]
+    return ' '.join(parts)
+
+def plateau(history:pd.DataFrame, # a run's history.csv
+            col:str='valid_loss', frac:float=0.2)->dict:
+    "How flat `col` was over the last `frac` of the epochs: relative change, and share of the run's total improvement."
+    v = history[col].to_numpy(np.float64)
+    if len(v) < 2: return dict(epochs=len(v), rel_change=float('nan'), last_share=float('nan'))
+    w = v[-max(2, math.ceil(frac * len(v))):]
+    total = v[0] - v.min()
+    return dict(epochs=len(v), rel_change=float(abs(w[-1] - w[0]) / abs(w[0])),
+                last_share=float((w[0] - w[-1]) / total) if total > 0 else 0.)
+
+# %% ../nbs/12_compare.ipynb #46dbbbe4
+def save_half(model, path:str|Path)->Path:
+    "`save_model` with the floating-point tensors in float16 (float32 where a value would overflow it)."
+    from safetensors.torch import save_file
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    sd = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        if v.is_floating_point() and (v.numel() == 0 or v.abs().max() < torch.finfo(torch.float16).max): v = v.half()
+        sd[k] = v
+    atomic_write(path/'model.safetensors', lambda p: save_file(sd, str(p), metadata=dict(format='pt')))
+    atomic_write(path/'config.json', json.dumps(model.config, indent=2))
+    return path
+
+def _machine()->str:
+    "The CPU this process runs on, in a few words (for the card's budget)."
+    import os, platform
+    name, flags = platform.processor() or platform.machine(), ''
+    try:
+        info = Path('/proc/cpuinfo').read_text()
+        name = next(l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name'))
+        flags = next(l for l in info.splitlines() if l.startswith('flags'))
+    except (OSError, StopIteration): pass
+    isa = 'AVX512-BF16' if 'avx512_bf16' in flags else 'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else ''
+    return f"{torch.get_num_threads()} threads of an {name}" + (f" ({isa})" if isa else '')
+
+def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
+             dest:str|Path=None, # default `pretrained_dir()/<model>-<size>px`
+             limits=(), # known limits, in sentences, for the card
+             tried=(), # what was tried to reach the goals, in sentences, for the card
+             n:int=512, seed:int=10_000, n_sets:int=5)->Path:
+    "Package the finished run `run` as a shipped model: half-precision weights, its records, `card_eval`'s numbers and a card."
+    run = Path(run)
+    for f in ('metrics.json', 'train.json', 'history.csv', 'config.json', 'model.safetensors'):
+        if not (run/f).is_file(): raise UsageError(f"{run}: has no {f}; only a finished run folder can ship")
+    args, done = json.loads((run/'train.json').read_text()), json.loads((run/'metrics.json').read_text())
+    dest = Path(dest or pretrained_dir()/f"{args['model']}-{args['size']}px")
+    save_half(load_model(run), dest)
+    for f in ('train.json', 'history.csv'): shutil.copyfile(run/f, dest/f)
+    hist = pd.read_csv(run/'history.csv')
+    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets), command=train_command(args),
+                   train={k: done[k] for k in ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') if k in done},
+                   plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
+                   warnings=done.get('recoveries', []) + done.get('divergence', []))
+    atomic_write(dest/'metrics.json', json.dumps(metrics, indent=2))
+    atomic_write(dest/'README.md', model_card(dest))
+    return dest
+
+# %% ../nbs/12_compare.ipynb #5e541e06
+MODEL_TITLES = dict(vae="VAE (Kingma & Welling 2013)", svae="Spatial VAE (Wang, Yuan & Ji 2017)",
+                    vpga="VPGA (Zhang et al. 2019)", vqvae="VQ-VAE with a transformer prior (van den Oord et al. 2017)",
+                    introvae="IntroVAE (Huang et al. 2018)")
+CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse', 'MSE', '{:.2e}'), ('kfd', 'KFD', '{:.2f}'),
+             ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision', '{:.3f}'), ('recall', 'sample recall', '{:.3f}'))
+
+def card_goals(model:str)->dict:
+    "The quality goals a shipped `model` is held to: metric -> (comparison, value)."
+    g = dict(psnr=('≥', 40. if model == 'vae' else 36.), ssim=('≥', 0.95))
+    if model == 'vqvae': g.update(precision=('≥', 0.5), recall=('≥', 0.5))
+    return g
+
+def _goal_cell(goal, v)->str:
+    if goal is None: return ''
+    op, t = goal
+    return f"{op} {t:g} " + ('✓' if (v >= t if op == '≥' else v <= t) else '✗ (missed)')
+
+def model_card(folder:str|Path)->str:
+    "The model card (README.md) of the shipped model in `folder`, from its `metrics.json`, `train.json` and files alone."
+    folder = Path(folder)
+    m, a = json.loads((folder/'metrics.json').read_text()), json.loads((folder/'train.json').read_text())
+    ev, name, key = m['eval'], a['model'], folder.name
+    goals, p, t = card_goals(name), m['plateau'], m['train']
+    grades = 'all KL grades' if not a.get('kl_grades') else 'KL grades ' + ', '.join(map(str, a['kl_grades']))
+    rows = [f"| {label} | {fmt.format(ev[k]['mean'])} | {fmt.format(ev[k]['lo'])} – {fmt.format(ev[k]['hi'])} | "
+            f"{_goal_cell(goals.get(k), ev[k]['mean'])} |" for k, label, fmt in CARD_ROWS]
+    r2 = ev['measurement_r2']
+    r2rows = [f"| `{k}` | {r2['original'][k]:.3f} | {r2['reconstruction'][k]:.3f} | {r2['original'][k] - r2['reconstruction'][k]:+.3f} |"
+              for k in r2['original']]
+    bullets = lambda xs: '\n'.join(f"- {x}" for x in xs) if xs else '- none recorded'
+    return f"""# {key}: {MODEL_TITLES.get(name, name)}, trained on the knee phantom
+
+**Synthetic phantom only, not for diagnosis.** This model has seen nothing but the procedural knee radiographs of
+`medvae_nb.phantom`; it knows nothing about real patients.
+
+```python
+from medvae_nb.core import load_pretrained
+model = load_pretrained('{name}', size={a['size']})
+```
+
+`medvae-eval {key}` scores it again; `LatentExplorer('{key}')` opens it in the latent explorer.
+
+## Training
+
+- Command: `{m['command']}`
+- Data: {a['n']} phantom knees at {a['size']} px, phantom seed {a['seed']} ({grades}); a fifth of them held out for
+  validation. The phantom's factors are drawn by `sample_factors` (`01_phantom`).
+- Budget: {t['epochs_done']} epochs of batches of {a['bs']}, {t['train_time_s'] / 60:.0f} minutes on {m['machine']},
+  precision {a['precision']}.
+- Convergence: over the last fifth of the epochs the validation loss changed by {100 * p['rel_change']:.2f}%, and that
+  fifth made {100 * p['last_share']:.1f}% of the run's whole improvement (`history.csv`).
+
+## Metrics
+
+On {ev['n']} held-out knees (phantom seed {ev['seed']}, disjoint from the training knees). Reconstruction: the
+mean over the knees with a 95% bootstrap interval. Samples: the mean over {ev['n_sets']} sets of {ev['n']} samples
+with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
+about 1.5), not FID.
+
+| metric | value | 95% interval | goal |
+| --- | --- | --- | --- |
+{chr(10).join(rows)}
+
+The phantom's noise ceiling: its noisy knees score {ev['noise_ceiling_psnr']:.2f} dB PSNR against the same knees
+rendered without noise. The first 32 held-out knees alone score {ev['psnr_check']:.2f} dB: the package's tests
+reconstruct them and expect that number within 0.5 dB.
+
+Clinical measurements: R² of the measurements `KneeFeatures` reads off the originals and off the reconstructions,
+against the phantom's true factors (goal: a drop of at most 0.1; largest drop {r2['max_drop']:.3f}
+{'✓' if r2['max_drop'] <= 0.1 else '✗ (missed)'}):
+
+| measurement | originals | reconstructions | change |
+| --- | --- | --- | --- |
+{chr(10).join(r2rows)}
+
+## Known limits
+
+- Synthetic phantom only, not for diagnosis; a real radiograph is out of its distribution.
+- Trained at {a['size']} px only.
+{''.join(f"- {x}{chr(10)}" for x in m['limits'])}
+## What was tried
+
+{bullets(m['tried'])}
+
+## Files
+
+{checksum_lines(folder)}
+"""
+
+# %% ../nbs/12_compare.ipynb #cfc1c59f
+def interval_table(res:dict, # model -> `card_eval` result
+                   cols=('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall'))->str:
+    "Markdown table of `card_eval` results with 95% intervals; bold for a best value whose interval clears the runner-up's."
+    fmt = dict(psnr='{:.2f}', ssim='{:.4f}', mse='{:.2e}', kfd='{:.2f}', swd='{:.1f}', precision='{:.3f}', recall='{:.3f}')
+    lines = ['| model | ' + ' | '.join(cols) + ' |', '| --- |' + ' --- |' * len(cols)]
+    mark = {}
+    for c in cols:
+        lower = c in LOWER_IS_BETTER
+        order = sorted(res, key=lambda m: res[m][c]['mean'], reverse=not lower)
+        if len(order) < 2: continue
+        best, second = res[order[0]][c], res[order[1]][c]
+        clear = best['hi'] < second['lo'] if lower else best['lo'] > second['hi']
+        mark[c, order[0]] = 'best' if clear else 'tie'
+        if not clear: mark[c, order[1]] = 'tie'
+    for name, r in res.items():
+        cells = []
+        for c in cols:
+            f = fmt.get(c, '{:.3f}')
+            s = f"{f.format(r[c]['mean'])} [{f.format(r[c]['lo'])}, {f.format(r[c]['hi'])}]"
+            cells.append(f"**{s}**" if mark.get((c, name)) == 'best' else f"{s} =" if mark.get((c, name)) == 'tie' else s)
+        lines.append(f"| {name} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+def compare_pretrained(models=None, # model names; default every shipped model at `size`
+                       size:int=64, out:str|Path='compare-pretrained', force:bool=False,
+                       n:int=512, seed:int=10_000, n_sets:int=5, # `card_eval`'s settings (the cards')
+                       root:str|Path=None)->dict: # folder of shipped models; default `pretrained_dir()`
+    "Score the shipped models with `card_eval`, write `report.md` with intervals and figures; returns model -> result."
+    shipped = [k.rsplit('-', 1)[0] for k in pretrained_models(root) if k.endswith(f'-{size}px')]
+    if not shipped: raise UsageError(f"--size {size}: no shipped models at this size; shipped: {', '.join(pretrained_models(root)) or 'none'}")
+    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in shipped] if models is None else list(models)
+    missing = [m for m in models if m not in shipped]
+    if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
+    out = check_out(out, force)
+    trained = {m: load_pretrained(m, size, root=root) for m in models}
+    res = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets) for m, model in trained.items()}
+    atomic_write(out/'comparison.json', json.dumps(res, indent=2))
+    figs = out/'figures'; figs.mkdir(exist_ok=True)
+    x = torch.as_tensor(KneePhantom(size).generate(8, seed=seed).images)
+    with torch.no_grad():
+        recs = [m.reconstruct(x).float() for m in trained.values()]
+        torch.manual_seed(0); smps = [m.sample(8).float() for m in trained.values()]
+    _save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
+                           suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
+    _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
+                           suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
+    r2 = '\n'.join(f"| {m} | {r['measurement_r2']['max_drop']:.3f} |" for m, r in res.items())
+    atomic_write(out/'report.md', f"# The shipped models compared\n\n{len(models)} shipped models at {size} px, scored on {n} held-out "
+        f"knees (phantom seed {seed}); sample metrics over {n_sets} sets of {n} samples. 95% intervals in brackets: bootstrap "
+        f"over the knees (PSNR, SSIM), t over the sample sets (KFD, SWD ×10³, precision, recall).\n\n{interval_table(res)}\n\n"
+        "Bold: the best value, its interval clear of the runner-up's; =: the leaders' intervals overlap (a tie). "
+        "Lower is better for KFD and SWD.\n\nLargest loss of R² of the clinical measurements (joint-space widths, osteophytes) "
+        f"from originals to reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n{r2}\n\n"
+        "![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)\n")
+    return res

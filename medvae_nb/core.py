@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #f7225b8f
 from __future__ import annotations
-import json, inspect, math, os
+import hashlib, json, inspect, math, os, re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,8 +16,9 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write', 'save_model', 'check_safetensors',
-           'load_model', 'check_model']
+__all__ = ['MODELS', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write', 'save_model',
+           'check_safetensors', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines',
+           'card_checksums', 'verify_checksums', 'load_pretrained', 'load_any', 'check_model']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -171,6 +172,77 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     except Exception as e:
         raise ValueError(f"{weights}: does not fit the model in {cfg_file.name} ({type(e).__name__}: {str(e)[:300]})") from None
     return model.to(device).eval()
+
+# %% ../nbs/00_core.ipynb #f64a55a6
+CHECKED_FILES = ('config.json', 'model.safetensors') # the files of a shipped model whose SHA-256 its card records
+
+def pretrained_dir()->Path:
+    "Where the shipped models live: `medvae_nb/pretrained/`, one folder `<name>-<size>px` per model."
+    import medvae_nb
+    return Path(medvae_nb.__file__).parent/'pretrained'
+
+def pretrained_models(root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
+                     )->list:
+    "Keys of the shipped models, e.g. `['introvae-64px', 'vae-64px']`."
+    root = Path(root or pretrained_dir())
+    return sorted(p.name for p in root.iterdir() if (p/'model.safetensors').is_file()) if root.is_dir() else []
+
+def sha256_file(f:str|Path)->str:
+    "Hex SHA-256 of the file `f`."
+    h = hashlib.sha256()
+    with open(f, 'rb') as fh:
+        for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
+def checksum_lines(folder:str|Path, files=CHECKED_FILES)->str:
+    "The lines of a model card that record the SHA-256 of `files` in `folder` (read back by `card_checksums`)."
+    return '\n'.join(f"- `{f}`: sha256 `{sha256_file(Path(folder)/f)}`" for f in files)
+
+_SHA_LINE = re.compile(r"^- `(?P<file>[^`]+)`: sha256 `(?P<sha>[0-9a-f]{64})`", re.M)
+
+def card_checksums(folder:str|Path)->dict:
+    "File name -> SHA-256, as the model card `folder/README.md` records them."
+    card = Path(folder)/'README.md'
+    if not card.is_file(): raise FileNotFoundError(f"{card}: missing; a shipped model needs its model card")
+    return {m['file']: m['sha'] for m in _SHA_LINE.finditer(card.read_text(encoding='utf-8'))}
+
+def verify_checksums(folder:str|Path)->Path:
+    "Raise a `ValueError` naming the file unless every file of `CHECKED_FILES` in `folder` has the SHA-256 its card records."
+    folder, sums = Path(folder), card_checksums(folder)
+    for f in CHECKED_FILES:
+        if f not in sums: raise ValueError(f"{folder/'README.md'}: records no sha256 for {f}")
+        if not (folder/f).is_file(): raise FileNotFoundError(f"{folder/f}: missing")
+        got = sha256_file(folder/f)
+        if got != sums[f]:
+            raise ValueError(f"{folder/f}: its SHA-256 ({got[:16]}...) is not the one its model card records ({sums[f][:16]}...): "
+                             "the file was changed or damaged after it shipped; reinstall medvae-nb or restore the file from git")
+    return folder
+
+def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full key such as 'introvae-64px'
+                    size:int=64, # image side the model was trained at
+                    device='cpu',
+                    root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
+                   )->LatentModel:
+    "The model `name` trained at `size` px that ships with the package, checked against its model card."
+    root = Path(root or pretrained_dir())
+    key = name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+    shipped = pretrained_models(root)
+    if key not in shipped:
+        raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(shipped) or 'none'} (load_pretrained(name, size=...))")
+    return load_model(verify_checksums(root/key), device=device)
+
+def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run folder), or a shipped model's name
+             device='cpu')->LatentModel:
+    "The model `src` names: used wherever a run folder or a shipped model's name is accepted (`medvae-eval`, the explorer)."
+    if isinstance(src, nn.Module): return src
+    p = Path(src)
+    if p.is_dir(): return load_model(p, device)
+    key = str(src) if re.fullmatch(r'.+-\d+px', str(src)) else None
+    if key is None:
+        keys = [k for k in pretrained_models() if k.rsplit('-', 1)[0] == str(src)]
+        key = keys[0] if len(keys) == 1 else None
+    if key is not None and key in pretrained_models(): return load_pretrained(key, device=device)
+    raise FileNotFoundError(f"{src}: neither a model folder nor a shipped model; shipped: {', '.join(pretrained_models()) or 'none'}")
 
 # %% ../nbs/00_core.ipynb #5821630c
 def check_model(model:LatentModel, # the model to check

@@ -120,6 +120,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
 from .data import phantom_images
+from .core import load_any
 from .learner import cpu_has_bf16, best_precision
 
 # %% ../nbs/11_explore.ipynb #50177fec
@@ -151,12 +152,13 @@ def latent_information(model, x:torch.Tensor, # images (N, 1, H, W)
 # %% ../nbs/11_explore.ipynb #1596fcf5
 class LatentExplorer:
     "An ipywidgets app to move through `model`'s latent space: latent sliders, start image or prior draw, interpolation."
-    def __init__(self, model, # a `LatentModel` (any of the five variants)
+    def __init__(self, model, # a `LatentModel` (any of the five variants), a run folder, or a shipped model's name ('introvae-64px')
                  images=None, # (N, 1, H, W) or (N, H, W) images in [0, 1] to start from and to rank latents by; default phantom knees
                  n_sliders:int=8, # vector latents: how many of the most informative coordinates get a slider
                  size:int=256, # side of the displayed image in px
                  bf16:bool=None, # decode in bf16 autocast (default: where the CPU or GPU has native bf16)
                  n_phantoms:int=32): # how many phantom knees to use when `images` is None
+        model = load_any(model)
         self.model, self.size = model.eval(), size
         dev = model.device
         self.bf16 = best_precision(dev) == 'bf16' if bf16 is None else bf16

@@ -15,10 +15,11 @@ from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_s
                                            multiscale_structural_similarity_index_measure)
 
 # %% auto #0
-__all__ = ['MS_SSIM_MIN_SIDE', 'KNEE_TARGETS', 'image_scores', 'reconstruction_metrics', 'likelihood_bits', 'laplacian_pyramid',
-           'sliced_wasserstein', 'swd', 'precision_recall', 'frechet_distance', 'knee_features_file', 'KneeFeatures',
-           'knee_targets', 'train_knee_features', 'load_knee_features', 'knee_frechet_distance', 'mig', 'dci', 'sap',
-           'linear_probe', 'pixel_anomaly_scores', 'image_auroc']
+__all__ = ['MS_SSIM_MIN_SIDE', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics', 'bootstrap_ci',
+           't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
+           'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets', 'train_knee_features',
+           'load_knee_features', 'knee_frechet_distance', 'measurement_r2', 'mig', 'dci', 'sap', 'linear_probe',
+           'pixel_anomaly_scores', 'image_auroc']
 
 # %% ../nbs/10_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -51,6 +52,25 @@ def reconstruction_metrics(model, # a `LatentModel`
         for k, v in image_scores(model.reconstruct(x), x).items(): tot[k] = tot.get(k, 0.) + v.sum().item()
         n += len(x)
     return {k: v / n for k, v in tot.items()}
+
+# %% ../nbs/10_metrics.ipynb #3810e65e
+def bootstrap_ci(values, # per-item values, e.g. the PSNR of each held-out knee
+                 n_boot:int=2000, seed:int=0, level:float=0.95, stat=np.mean)->tuple:
+    "Percentile-bootstrap interval `(lo, hi)` of `stat(values)` over resamples of the items."
+    v = np.asarray(values, np.float64)
+    rng = np.random.default_rng(seed)
+    boots = stat(v[rng.integers(0, len(v), (n_boot, len(v)))], axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
+
+def t_interval(values, # one value per independent repetition (at least 2)
+               level:float=0.95)->tuple:
+    "Student-t interval `(lo, hi)` of the mean of `values`."
+    from scipy import stats
+    v = np.asarray(values, np.float64)
+    if len(v) < 2: raise ValueError(f"t_interval needs at least 2 values, got {len(v)}")
+    h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
+    return float(v.mean() - h), float(v.mean() + h)
 
 # %% ../nbs/10_metrics.ipynb #52fda9a5
 @torch.no_grad()
@@ -235,6 +255,20 @@ def knee_frechet_distance(real:Tensor, fake:Tensor, # images (N, 1, H, W) and (M
     net = net or _shipped_knee_features()
     feats = lambda t: torch.cat([net.features(t[i:i+bs].cpu()) for i in range(0, len(t), bs)]).numpy()
     return frechet_distance(feats(real), feats(fake))
+
+# %% ../nbs/10_metrics.ipynb #6246123a
+CLINICAL_TARGETS = ('jsw_medial_mm', 'jsw_lateral_mm', *[f for f in FACTOR_NAMES if f.startswith('osteophyte_')])
+
+@torch.no_grad()
+def measurement_r2(images:Tensor, # knees (N, 1, H, W) in [0, 1]: originals or a model's reconstructions
+                   factors:pd.DataFrame, # the phantom's true factors of the same knees, N rows
+                   targets=CLINICAL_TARGETS, net:KneeFeatures=None, bs:int=256)->pd.Series:
+    "R² of the measurements `targets` that `KneeFeatures` reads off `images`, against the true `factors`."
+    net = net or _shipped_knee_features()
+    pred = torch.cat([net.predict(images[i:i+bs].float().cpu()) for i in range(0, len(images), bs)])
+    idx = [KNEE_TARGETS.index(t) for t in targets]
+    pred, y = pred[:, idx].double(), torch.tensor(factors[list(targets)].to_numpy(np.float64))
+    return pd.Series((1 - (pred - y).pow(2).mean(0) / y.var(0, unbiased=False)).numpy(), index=list(targets), name='R²')
 
 # %% ../nbs/10_metrics.ipynb #498a0094
 def _discretize(a, bins=20):
