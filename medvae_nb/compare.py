@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/compare.html.md"""
 
 # %% ../nbs/12_compare.ipynb #495f64ff
 from __future__ import annotations
-import errno, inspect, json, math, shutil, time
+import errno, functools, inspect, json, math, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -28,8 +28,8 @@ from .explore import (recon_figure, samples_figure, loss_figure, encode_all, inf
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_COLUMNS', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError',
            'check_out', 'check_train_args', 'parse_hparams', 'train_run', 'resume_run', 'evaluate', 'eval_run',
-           'report_table', 'compare', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals',
-           'model_card', 'interval_table', 'compare_pretrained']
+           'report_table', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run',
+           'card_goals', 'model_card', 'interval_table', 'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class UsageError(Exception):
@@ -334,15 +334,22 @@ SAMPLE_METRICS = ('swd', 'kfd', 'precision', 'recall') # card metrics with a t i
 
 def _interval(values, lohi)->dict: return dict(mean=float(np.mean(values)), lo=lohi[0], hi=lohi[1])
 
+@functools.lru_cache(maxsize=2)
+def heldout_knees(size:int, n:int=512, seed:int=10_000)->tuple:
+    "`n` held-out phantom knees at `size` px, and the same knees rendered without noise; rendered once per process."
+    return KneePhantom(size).generate(n, seed=seed), torch.as_tensor(KneePhantom(size, noise=False).generate(n, seed=seed).images)
+
 @torch.no_grad()
 def card_eval(model, # a trained `LatentModel`
-              n:int=512, # held-out knees, and samples per set
+              n:int=512, # held-out knees
               seed:int=10_000, # phantom seed of the held-out knees
-              n_sets:int=5, # independent sample sets
+              n_sets:int=4, # independent sample sets
+              set_size:int=256, # samples per set, each scored against half of the held-out knees (alternate halves)
               n_boot:int=2000, bs:int=64)->dict:
     "The numbers of a model card: reconstruction, sample and clinical-measurement metrics with 95% intervals."
     model.eval()
-    batch = KneePhantom(model.img_size).generate(n, seed=seed)
+    if not set_size <= n: raise ValueError(f"set_size {set_size} must be at most n {n}")
+    batch, clean = heldout_knees(model.img_size, n, seed)
     x = torch.as_tensor(batch.images, dtype=torch.float32)
     rec = torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, n, bs)])
     scores = image_scores(rec, x)
@@ -352,16 +359,17 @@ def card_eval(model, # a trained `LatentModel`
     sets = []
     for s in range(n_sets):
         torch.manual_seed(seed + s)
-        smp = torch.cat([model.sample(min(bs, n - i)).float().cpu() for i in range(0, n, bs)])
-        sets.append(dict(swd=swd(x, smp, seed=s)['swd'], kfd=knee_frechet_distance(x, smp), **precision_recall(thumbs(x), thumbs(smp))))
+        smp = torch.cat([model.sample(min(bs, set_size - i)).float().cpu() for i in range(0, set_size, bs)])
+        real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
+        sets.append(dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp),
+                         **precision_recall(thumbs(real), thumbs(smp))))
     for k in SAMPLE_METRICS:
         v = [d[k] for d in sets]
         res[k] = dict(_interval(v, t_interval(v)), sets=v)
     r2x, r2r = measurement_r2(x, batch.factors), measurement_r2(rec, batch.factors)
     res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
-    clean = torch.as_tensor(KneePhantom(model.img_size, noise=False).generate(n, seed=seed).images)
     res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())
-    return dict(res, n=n, seed=seed, n_sets=n_sets)
+    return dict(res, n=n, seed=seed, n_sets=n_sets, set_size=set_size)
 
 # %% ../nbs/12_compare.ipynb #a3ca428c
 def train_command(args:dict)->str:
@@ -418,7 +426,7 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
              dest:str|Path=None, # default `pretrained_dir()/<model>-<size>px`
              limits=(), # known limits, in sentences, for the card
              tried=(), # what was tried to reach the goals, in sentences, for the card
-             n:int=512, seed:int=10_000, n_sets:int=5)->Path:
+             n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->Path:
     "Package the finished run `run` as a shipped model: half-precision weights, its records, `card_eval`'s numbers and a card."
     run = Path(run)
     for f in ('metrics.json', 'train.json', 'history.csv', 'config.json', 'model.safetensors'):
@@ -428,7 +436,7 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     save_half(load_model(run), dest)
     for f in ('train.json', 'history.csv'): shutil.copyfile(run/f, dest/f)
     hist = pd.read_csv(run/'history.csv')
-    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets), command=train_command(args),
+    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=train_command(args),
                    train={k: done[k] for k in ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') if k in done},
                    plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
                    warnings=done.get('recoveries', []) + done.get('divergence', []))
@@ -492,8 +500,8 @@ model = load_pretrained('{name}', size={a['size']})
 ## Metrics
 
 On {ev['n']} held-out knees (phantom seed {ev['seed']}, disjoint from the training knees). Reconstruction: the
-mean over the knees with a 95% bootstrap interval. Samples: the mean over {ev['n_sets']} sets of {ev['n']} samples
-with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
+mean over the knees with a 95% bootstrap interval. Samples: the mean over {ev['n_sets']} sets of {ev['set_size']} samples,
+each against {ev['set_size']} of the held-out knees, with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
 about 1.5), not FID.
 
 | metric | value | 95% interval | goal |
@@ -552,7 +560,7 @@ def interval_table(res:dict, # model -> `card_eval` result
 
 def compare_pretrained(models=None, # model names; default every shipped model at `size`
                        size:int=64, out:str|Path='compare-pretrained', force:bool=False,
-                       n:int=512, seed:int=10_000, n_sets:int=5, # `card_eval`'s settings (the cards')
+                       n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256, # `card_eval`'s settings (the cards')
                        root:str|Path=None)->dict: # folder of shipped models; default `pretrained_dir()`
     "Score the shipped models with `card_eval`, write `report.md` with intervals and figures; returns model -> result."
     shipped = [k.rsplit('-', 1)[0] for k in pretrained_models(root) if k.endswith(f'-{size}px')]
@@ -562,7 +570,7 @@ def compare_pretrained(models=None, # model names; default every shipped model a
     if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
     out = check_out(out, force)
     trained = {m: load_pretrained(m, size, root=root) for m in models}
-    res = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets) for m, model in trained.items()}
+    res = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size) for m, model in trained.items()}
     atomic_write(out/'comparison.json', json.dumps(res, indent=2))
     figs = out/'figures'; figs.mkdir(exist_ok=True)
     x = torch.as_tensor(KneePhantom(size).generate(8, seed=seed).images)
@@ -575,7 +583,7 @@ def compare_pretrained(models=None, # model names; default every shipped model a
                            suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
     r2 = '\n'.join(f"| {m} | {r['measurement_r2']['max_drop']:.3f} |" for m, r in res.items())
     atomic_write(out/'report.md', f"# The shipped models compared\n\n{len(models)} shipped models at {size} px, scored on {n} held-out "
-        f"knees (phantom seed {seed}); sample metrics over {n_sets} sets of {n} samples. 95% intervals in brackets: bootstrap "
+        f"knees (phantom seed {seed}); sample metrics over {n_sets} sets of {set_size} samples. 95% intervals in brackets: bootstrap "
         f"over the knees (PSNR, SSIM), t over the sample sets (KFD, SWD ×10³, precision, recall).\n\n{interval_table(res)}\n\n"
         "Bold: the best value, its interval clear of the runner-up's; =: the leaders' intervals overlap (a tie). "
         "Lower is better for KFD and SWD.\n\nLargest loss of R² of the clinical measurements (joint-space widths, osteophytes) "

@@ -18,7 +18,7 @@ from safetensors.torch import save_model as _st_save_model, load_model as _st_lo
 # %% auto #0
 __all__ = ['MODELS', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write', 'save_model',
            'check_safetensors', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines',
-           'card_checksums', 'verify_checksums', 'load_pretrained', 'load_any', 'check_model']
+           'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -230,6 +230,14 @@ def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full ke
     if key not in shipped:
         raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(shipped) or 'none'} (load_pretrained(name, size=...))")
     return load_model(verify_checksums(root/key), device=device)
+
+def pretrained_metrics(name:str, size:int=64, root:str|Path=None)->dict:
+    "The `metrics.json` of a shipped model: its card's numbers with their intervals, the training command and budget."
+    root = Path(root or pretrained_dir())
+    key = name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+    f = root/key/'metrics.json'
+    if not f.is_file(): raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(pretrained_models(root)) or 'none'}")
+    return json.loads(f.read_text())
 
 def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run folder), or a shipped model's name
              device='cpu')->LatentModel:
