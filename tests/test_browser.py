@@ -30,16 +30,9 @@ def _free_port():
 
 CELLS = [
     "import warnings; warnings.filterwarnings('ignore', category=FutureWarning) # a dependency's deprecation notice\n"
-    "import torch\n"
-    "from medvae_nb.data import phantom_dls\n"
-    "from medvae_nb.core import create_model\n"
-    "from medvae_nb.learner import vae_learner\n"
     "from medvae_nb.explore import LatentExplorer",
-    # a quick VAE on 32 px phantom knees: a few seconds, enough for the decoded image to be a knee
-    "torch.manual_seed(0)\n"
-    "learn = vae_learner(phantom_dls(size=32, n=256, bs=16), create_model('vae', 32, zdim=16), kl_warmup=0.3)\n"
-    "with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(3, 3e-3)",
-    "explorer = LatentExplorer(learn.model, n_sliders=4)\n"
+    # the IntroVAE that ships with the package, by name: what a user opens first (and the README's screenshot)
+    "explorer = LatentExplorer('introvae-64px', n_sliders=6)\n"
     "explorer",
 ]
 
