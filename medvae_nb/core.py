@@ -218,14 +218,15 @@ def verify_checksums(folder:str|Path)->Path:
                              "the file was changed or damaged after it shipped; reinstall medvae-nb or restore the file from git")
     return folder
 
+def _pretrained_key(name:str, size:int)->str: return name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+
 def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full key such as 'introvae-64px'
                     size:int=64, # image side the model was trained at
                     device='cpu',
                     root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
                    )->LatentModel:
     "The model `name` trained at `size` px that ships with the package, checked against its model card."
-    root = Path(root or pretrained_dir())
-    key = name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+    root, key = Path(root or pretrained_dir()), _pretrained_key(name, size)
     shipped = pretrained_models(root)
     if key not in shipped:
         raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(shipped) or 'none'} (load_pretrained(name, size=...))")
@@ -233,8 +234,7 @@ def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full ke
 
 def pretrained_metrics(name:str, size:int=64, root:str|Path=None)->dict:
     "The `metrics.json` of a shipped model: its card's numbers with their intervals, the training command and budget."
-    root = Path(root or pretrained_dir())
-    key = name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+    root, key = Path(root or pretrained_dir()), _pretrained_key(name, size)
     f = root/key/'metrics.json'
     if not f.is_file(): raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(pretrained_models(root)) or 'none'}")
     return json.loads(f.read_text())
