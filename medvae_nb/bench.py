@@ -18,6 +18,7 @@ from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
 from .core import MODELS, create_model, _import_variants
+from .backbone import n_stages
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, _to_float, _phase_params
@@ -212,13 +213,22 @@ def medvae_bench(
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
     _import_variants()
+    def fail(msg): print(f"medvae-bench: error: {msg}", file=sys.stderr); sys.exit(2)
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
     unknown = [m for m in names if m not in MODELS]
-    if unknown or not names:
-        print(f"medvae-bench: error: --model {model}: unknown model; known models: {', '.join(sorted(MODELS))}", file=sys.stderr)
-        sys.exit(2)
-    if steps < 1 or block < 1 or bs < 1:
-        print("medvae-bench: error: --steps, --block and --bs must be at least 1", file=sys.stderr); sys.exit(2)
+    if unknown or not names: fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
+    for flag, v in (('--steps', steps), ('--block', block), ('--bs', bs), ('--threads', 1 if threads is None else threads)):
+        if v < 1: fail(f"{flag} {v}: must be at least 1")
+    for s in size or []:
+        try: n_stages(s)
+        except ValueError: fail(f"--size {s}: must be a power of two between 32 and 1024")
+    if json: # checked now, not after minutes of benchmarking
+        p = Path(json)
+        if p.is_dir(): fail(f"--json {json}: is a folder")
+        if not p.parent.is_dir(): fail(f"--json {json}: the folder {p.parent} does not exist")
+        try: # a probe beside it, the way check_out probes a run folder
+            with tempfile.NamedTemporaryFile(dir=p.parent, prefix='.write_test'): pass
+        except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")
     def progress(r): print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
                  checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, tuned_malloc=tune_malloc, progress=progress)

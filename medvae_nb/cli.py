@@ -6,21 +6,28 @@ Docs: https://medvae-nb.github.io/medvae-nb/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #b7e24a15
 from __future__ import annotations
-import json, os, sys, time, warnings
+import json, os, re, sys, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .compare import UsageError, check_out, train_run, resume_run, eval_run, compare, parse_hparams, compare_pretrained
+from .compare import (UsageError, Interrupted, check_out, train_run, resume_run, run_finished, eval_run, compare,
+                               parse_hparams, compare_pretrained)
 from .learner import tune_malloc
 
 # %% auto #0
 __all__ = ['medvae_train', 'medvae_eval', 'medvae_compare', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #fab5819a
+def _printable(s:str)->str:
+    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
+    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
+
 def _fail(prog, msg):
-    print(f"{prog}: error: {msg}", file=sys.stderr)
+    "Print the one-line error (plus, for bad files, their list indented below it) and exit with code 2."
+    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
+    print(f"{prog}: error: {_printable(head)}" + ''.join(f"\n  {_printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
     sys.exit(2)
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
@@ -55,8 +62,8 @@ def medvae_train(
     tune_malloc() # this process is ours: let it reuse its training buffers (04_learner)
     try:
         if resume is not None:
-            if (Path(resume)/'metrics.json').is_file() and (Path(resume)/'train.json').is_file():
-                done = json.loads((Path(resume)/'metrics.json').read_text()).get('epochs_done')
+            if run_finished(resume) and (Path(resume)/'train.json').is_file():
+                done = json.loads((Path(resume)/'metrics.json').read_text())['epochs_done']
                 print(f"{resume}: this run is already finished ({done} epochs); nothing to do")
                 return
             out = resume_run(resume)
@@ -66,6 +73,9 @@ def medvae_train(
                             model_kw=parse_hparams(hparams, model),
                             checkpointing=checkpointing, accum=accum, data_kw=data_kw)
     except UsageError as e: _fail('medvae-train', e)
+    except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
+        print(f"medvae-train: {e}", file=sys.stderr)
+        sys.exit(130)
     if out is None: return # a rank other than 0 of a multi-process run: rank 0 reports
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}" + (f" (resumed at epoch {metrics['resumed_from_epoch']})" if metrics.get('resumed_from_epoch') is not None else ''))

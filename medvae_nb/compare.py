@@ -6,14 +6,14 @@ Docs: https://medvae-nb.github.io/medvae-nb/compare.html.md"""
 
 # %% ../nbs/12_compare.ipynb #495f64ff
 from __future__ import annotations
-import errno, functools, inspect, json, math, shutil, time
+import contextlib, errno, functools, inspect, json, math, os, re, shutil, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
-from .core import (MODELS, create_model, save_model, load_model, atomic_write, _import_variants, load_any,
+from .core import (MODELS, create_model, save_model, load_model, atomic_write, _import_variants, load_any, check_model_args,
                             pretrained_dir, pretrained_models, load_pretrained, checksum_lines)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
@@ -26,14 +26,18 @@ from .explore import (recon_figure, samples_figure, loss_figure, encode_all, inf
                                traversal_figure, residual_figure, interpolation_figure)
 
 # %% auto #0
-__all__ = ['LOWER_IS_BETTER', 'REPORT_COLUMNS', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError',
-           'check_out', 'check_train_args', 'parse_hparams', 'train_run', 'resume_run', 'evaluate', 'eval_run',
-           'report_table', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run',
-           'card_goals', 'model_card', 'interval_table', 'compare_pretrained']
+__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS',
+           'MODEL_TITLES', 'CARD_ROWS', 'UsageError', 'Interrupted', 'check_out', 'check_train_args', 'parse_hparams',
+           'run_finished', 'clear_run', 'train_run', 'resume_run', 'evaluate', 'eval_run', 'report_table', 'compare',
+           'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals',
+           'model_card', 'interval_table', 'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class UsageError(Exception):
     "A bad command-line argument: reported in one line, exit code 2."
+
+class Interrupted(KeyboardInterrupt):
+    "Ctrl-C during training; the message says where, and how to resume."
 
 def check_out(out:str|Path, # the folder to write into
               force:bool=False, # allow a folder that already holds files
@@ -50,7 +54,15 @@ def check_out(out:str|Path, # the folder to write into
     except OSError as e: raise UsageError(f"{flag} {out}: cannot write there ({e.strerror or e})") from None
     return out
 
-def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int):
+MAX_EPOCHS, MAX_SEED = 100_000, 2**32 - 1
+
+def _available_memory()->int|None:
+    "Bytes of memory available to a new process (Linux's MemAvailable), or None where the OS does not say."
+    try: return int(re.search(r'^MemAvailable:\s+(\d+) kB', Path('/proc/meminfo').read_text(), re.M)[1]) * 1024
+    except (OSError, TypeError): return None
+
+def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, seed:int=0, lr:float|None=None,
+                     zdim:int|None=None, precision:str='auto', kl_warmup:float=0.3, cache_dir:str|None=None):
     "Raise `UsageError` naming the first bad argument of `medvae-train`."
     _import_variants()
     if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
@@ -58,7 +70,21 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int):
     except ValueError: raise UsageError(f"--size {size}: must be a power of two between 32 and 1024") from None
     for flag, v in (('--epochs', epochs), ('--bs', bs), ('--n', n)):
         if v < 1: raise UsageError(f"{flag} {v}: must be at least 1")
-    if data != 'phantom':
+    if epochs > MAX_EPOCHS: raise UsageError(f"--epochs {epochs}: at most {MAX_EPOCHS}")
+    if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
+    if lr is not None and not (math.isfinite(lr) and lr > 0): raise UsageError(f"--lr {lr}: must be a positive number")
+    if not (math.isfinite(kl_warmup) and 0 <= kl_warmup <= 1): raise UsageError(f"--kl-warmup {kl_warmup}: must be between 0 and 1")
+    if zdim is not None and zdim < 1: raise UsageError(f"--zdim {zdim}: must be at least 1")
+    if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise UsageError(f"--precision {precision}: choose one of auto, bf16, fp16, fp32")
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise UsageError(f"--cache-dir {cache_dir}: exists and is not a folder")
+    if data == 'phantom':
+        if n < 2: raise UsageError(f"--n {n}: the phantom needs at least 2 knees, one to train on and one to validate")
+        need, free = n * size * size * 4, _available_memory() # the knees are rendered and kept as float32
+        if free is not None and need > free:
+            raise UsageError(f"--n {n}: {n} phantom knees at {size} px need about {need / 2**30:.1f} GB of memory; "
+                             f"{free / 2**30:.1f} GB are free")
+    else:
         p = Path(data)
         if not p.exists(): raise UsageError(f"--data {data}: no such file or folder")
         if p.is_dir() and not any(p.iterdir()): raise UsageError(f"--data {data}: folder is empty")
@@ -81,8 +107,9 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
         if k in _RUN_ARGS: raise UsageError(f"{flag} {k}: has a flag of its own (--{'size' if k == 'img_size' else k})")
         if k not in known: raise UsageError(f"{flag} {k}: model {model} has no such hyper-parameter; it has: {', '.join(known)}")
         try: kw[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError): kw[k] = v # a bare word, e.g. likelihood=gaussian
-    return kw
+        except (ValueError, SyntaxError, MemoryError, RecursionError): kw[k] = v # a bare word, e.g. likelihood=gaussian
+    try: return check_model_args(model, kw, where=flag)
+    except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/12_compare.ipynb #16e65c1b
 def _save_figure(fig, path:Path):
@@ -104,6 +131,9 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
                        **(dict(kl_grades=a['kl_grades']) if a['data'] == 'phantom' else dict(skip_bad=a['skip_bad'], **data_kw)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
         raise UsageError(f"--data {a['data']}: {e}") from None
+    if not len(dls.valid_ds): # checked now, not after the last epoch
+        raise UsageError(f"--data {a['data']}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
+                         f"volume, {a.get('valid_pct', 0.2):.0%} held out); give it at least two files or volumes")
     if main and not resume and a['data'] != 'phantom': # what the data turned out to be, for the record
         atomic_write(out/'train.json', json.dumps(dict(a, format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
@@ -124,6 +154,9 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
             if progress: resume_fit(learn, a['epochs'], a['lr'], start_epoch=start)
             else:
                 with learn.no_bar(), learn.no_logging(): resume_fit(learn, a['epochs'], a['lr'], start_epoch=start)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted at epoch {getattr(learn, 'epoch', start) + 1} of {a['epochs']}, batch "
+                          f"{getattr(learn, 'iter', 0) + 1}; resume with medvae-train --resume {out}") from None
     except OSError as e:
         if e.errno != errno.ENOSPC: raise
         raise UsageError(f"--out {out}: the disk is full ({e.strerror}); the last complete checkpoint is intact: free some "
@@ -150,7 +183,25 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
     return out
 
 # %% ../nbs/12_compare.ipynb #13f1595b
-_RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'checkpoint', 'figures')
+RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock',
+             'figures/recon.png', 'figures/samples.png', 'figures/loss.png', 'figures/traversals.png',
+             'figures/interpolation.png', 'figures/residuals.png', 'checkpoint/epoch-*', 'checkpoint/.epoch-*')
+
+def run_finished(run:str|Path)->bool:
+    "Has `train_run` finished the run in `run`? Its last write, `metrics.json`, records the epochs it trained."
+    try: return 'epochs_done' in json.loads((Path(run)/'metrics.json').read_text())
+    except (OSError, ValueError, UnicodeDecodeError, TypeError): return False
+
+def clear_run(out:Path, keep_lock:bool=True)->list:
+    "Remove what a run wrote to `out` (the paths of `RUN_FILES`), nothing else; returns the other files, which stay."
+    for pat in RUN_FILES:
+        for p in out.glob(pat):
+            if p.name == 'run.lock' and keep_lock: continue
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+            else: p.unlink(missing_ok=True)
+    for d in ('figures', 'checkpoint'):
+        if (out/d).is_dir() and not any((out/d).iterdir()): (out/d).rmdir()
+    return sorted(str(p.relative_to(out)) for p in out.rglob('*') if not p.is_dir() and p.name != 'run.lock')
 
 def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out=None, seed=0, lr=None,
               kl_warmup=0.3, precision='auto', force=False, skip_bad=False, zdim=None, progress=True,
@@ -161,7 +212,8 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
               model_kw=None, # further model hyper-parameters, e.g. dict(sigma=0.03) (`parse_hparams` reads them from the command line)
              )->Path:
     "Train `model` on `data` and write a complete run folder to `out`; returns its path (None on the other ranks of a multi-process run)."
-    check_train_args(model, data, size, epochs, bs, n)
+    check_train_args(model, data, size, epochs, bs, n, seed=seed, lr=lr, zdim=zdim, precision=precision, kl_warmup=kl_warmup,
+                     cache_dir=(data_kw or {}).get('cache_dir'))
     if zdim is not None and 'zdim' not in inspect.signature(MODELS[model].__init__).parameters:
         raise UsageError(f"--zdim {zdim}: model {model} has no zdim argument (its latent size is set otherwise; see its notebook)")
     defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
@@ -172,16 +224,20 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
     if unknown: raise UsageError(f"data options {sorted(unknown)}: unknown; known: {', '.join(_DATA_OPTS)}")
     if accum < 1: raise UsageError(f"--accum {accum}: must be at least 1")
     model_kw = dict(model_kw or {})
-    try: create_model(model, size, **({} if zdim is None else dict(zdim=zdim)), **model_kw) # a bad value fails here, before any data is read
-    except (TypeError, ValueError, AssertionError) as e: raise UsageError(f"--hparams {model_kw}: {e}") from None
+    try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing
+        with torch.device('meta'): create_model(model, size, **({} if zdim is None else dict(zdim=zdim)), **model_kw)
+    except Exception as e: # whatever the constructor raises, these arguments do not make a model
+        flag = f"--hparams {','.join(f'{k}={v}' for k, v in model_kw.items())}" if model_kw else f"--zdim {zdim}" if zdim else f"--model {model}"
+        raise UsageError(f"{flag}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     out = Path(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}")
     args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed,
-                lr=lr or MODELS[model].default_lr, kl_warmup=kl_warmup,
+                lr=MODELS[model].default_lr if lr is None else lr, kl_warmup=kl_warmup,
                 precision=best_precision() if precision == 'auto' else precision,
                 kl_grades=None if kl_grades is None else list(kl_grades), skip_bad=skip_bad, zdim=zdim,
                 checkpointing=checkpointing, accum=accum, model_kw=model_kw, **{k: str(v) if isinstance(v, Path) else v for k, v in data_kw.items()})
     init_distrib() # under torchrun: join the other processes; only rank 0 checks, locks and writes the run folder
     if rank_distrib() != 0: return _train(out, args, progress=progress)
+    fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     if (out/'run.lock').exists(): # a run folder: is a live process training in it?
         try: RunLock(out).acquire().release()
         except RunLocked as e: raise UsageError(f"--out {e}") from None
@@ -189,12 +245,16 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
     try: lock = RunLock(out).acquire()
     except RunLocked as e: raise UsageError(f"--out {e}") from None
     with lock:
-        for f in _RUN_FILES: # with --force: an earlier run's results must not mix with this one's
-            p = out/f
-            if p.is_dir(): shutil.rmtree(p)
-            elif p.exists(): p.unlink()
+        others = clear_run(out) # with --force: an earlier run's results must not mix with this one's
+        if others: print(f"warning: --out {out}: --force keeps {len(others)} file(s) that no run wrote: "
+                         f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}", file=sys.stderr)
         atomic_write(out/'train.json', json.dumps(args, indent=2))
-        return _train(out, args, progress=progress)
+        try: return _train(out, args, progress=progress)
+        except UsageError: # e.g. the data check: nothing trained, so leave nothing that would make the next try need --force
+            if latest_checkpoint(out) is None:
+                clear_run(out, keep_lock=False)
+                if fresh and not any(out.iterdir()): out.rmdir()
+            raise
 
 # %% ../nbs/12_compare.ipynb #6d5ffdb9
 def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-train`)
@@ -207,11 +267,11 @@ def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-t
     except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
     args = dict(dict(kl_grades=None, skip_bad=False, zdim=None, checkpointing=False, accum=1, model_kw={}), **args)
     init_distrib()
-    if rank_distrib() != 0: return None if (run/'metrics.json').exists() else _train(run, args, resume=True, progress=progress)
+    if rank_distrib() != 0: return None if run_finished(run) else _train(run, args, resume=True, progress=progress)
     try: lock = RunLock(run).acquire()
     except RunLocked as e: raise UsageError(f"--resume {e}") from None
     with lock:
-        if (run/'metrics.json').exists(): return run
+        if run_finished(run): return run
         return _train(run, args, resume=True, progress=progress)
 
 # %% ../nbs/12_compare.ipynb #fd93b4c7
@@ -249,12 +309,23 @@ def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped m
              out:str|Path=None, # where to write `metrics.json` and figures; default the run folder, or `eval-<name>` for a shipped model
             )->dict:
     "Evaluate the model in `run` on `n` held-out phantom knees; update `metrics.json` and write figures."
+    if n < 8: raise UsageError(f"--n {n}: must be at least 8")
     try: model = load_any(run)
     except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {run}: {e}") from None
     shipped = not Path(run).is_dir() # a shipped model: its folder in the package is never written to
+    into_run = not shipped and out is None and (Path(run)/'train.json').is_file() # writing into a training run's folder
     run = Path(out) if out is not None else Path(f"eval-{run}") if shipped else Path(run)
     if shipped or out is not None: run.mkdir(parents=True, exist_ok=True)
-    if n < 8: raise UsageError(f"--n {n}: must be at least 8")
+    try: lock = RunLock(run).acquire() if into_run else contextlib.nullcontext()
+    except RunLocked as e: raise UsageError(f"RUN {e}") from None
+    with lock:
+        if into_run and not run_finished(run):
+            raise UsageError(f"RUN {run}: the run is not finished (no final metrics.json); finish it with "
+                             f"medvae-train --resume {run}, or pass --out to evaluate its latest weights elsewhere")
+        return _eval_into(model, run, n, seed)
+
+def _eval_into(model, run:Path, n:int, seed:int)->dict:
+    "Evaluate `model` on `n` phantom knees of `seed`, add the scores to `run/metrics.json`, write the latent figures to `run/figures`."
     batch = KneePhantom(model.img_size).generate(n, seed=seed)
     res = evaluate(model, batch)
     mf = run/'metrics.json'
@@ -298,6 +369,8 @@ def compare(models=None, # model names; default every registered model
     if models is None: models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS]
     unknown = [m for m in models if m not in MODELS]
     if unknown: raise UsageError(f"--models {','.join(unknown)}: unknown; known models: {', '.join(sorted(MODELS))}")
+    for name in models: check_train_args(name, 'phantom', size, epochs, bs, n, seed=seed) # every flag, before the first model trains
+    if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
     out = check_out(out, force)
     rows, trained = {}, {}
     for name in models:

@@ -16,9 +16,10 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write', 'save_model',
-           'check_safetensors', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines',
-           'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model']
+__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write',
+           'save_model', 'check_safetensors', 'check_model_args', 'load_model', 'pretrained_dir', 'pretrained_models',
+           'sha256_file', 'checksum_lines', 'card_checksums', 'verify_checksums', 'load_pretrained',
+           'pretrained_metrics', 'load_any', 'check_model']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -153,6 +154,30 @@ def check_safetensors(f:Path)->Path:
         raise ValueError(f"{f}: truncated safetensors file")
     return f
 
+# %% ../nbs/00_core.ipynb #9df4cdf0
+MAX_MODEL_INT = 65_536 # the largest integer hyper-parameter a model may have (codebook size, channels, latent size)
+
+def check_model_args(name:str, # registry key of the model
+                     kw:dict, # its hyper-parameters (without `name`)
+                     where:str='config')->dict: # what to name in an error (a file, a flag)
+    "Raise a `ValueError` naming `where` unless every item of `kw` is an argument of model `name` of the right type and range."
+    _import_variants()
+    if not isinstance(name, str) or name not in MODELS:
+        raise ValueError(f"{where}: unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
+    params = inspect.signature(MODELS[name].__init__).parameters
+    for k, v in kw.items():
+        if k not in params or k == 'self': raise ValueError(f"{where}: {k!r} is not a hyper-parameter of {name}")
+        p = params[k]
+        if v is None and p.default is None: continue
+        kind = str(p.annotation).split('|')[0].strip() if p.annotation is not p.empty else type(p.default).__name__
+        num = isinstance(v, (int, float)) and not isinstance(v, bool)
+        ok = dict(bool=isinstance(v, bool), int=num and isinstance(v, int) and 0 <= v <= MAX_MODEL_INT,
+                  float=num and math.isfinite(v), str=isinstance(v, str) and len(v) <= 64).get(kind, num or isinstance(v, (bool, str)))
+        if not ok:
+            want = dict(int=f"an integer from 0 to {MAX_MODEL_INT}", float="a finite number", bool="true or false", str="a short string")
+            raise ValueError(f"{where}: {k}={repr(v)[:40]} must be {want.get(kind, 'a number, a string or a boolean')}")
+    return kw
+
 # %% ../nbs/00_core.ipynb #48fae601
 def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folder)
                device='cpu')->LatentModel:
@@ -161,13 +186,26 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     cfg_file, weights = path/'config.json', path/'model.safetensors'
     for f in (cfg_file, weights):
         if not f.exists(): raise FileNotFoundError(f"{f}: missing; is {path} a folder written by save_model?")
+        if not f.is_file(): raise ValueError(f"{f}: is a folder, not a file")
+    if cfg_file.stat().st_size > 1 << 20: raise ValueError(f"{cfg_file}: {cfg_file.stat().st_size} bytes; a model's config is a few hundred")
     try: cfg = json.loads(cfg_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{cfg_file}: not valid JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise ValueError(f"{cfg_file}: not valid JSON ({type(e).__name__}: {str(e)[:100]})") from None
     if not isinstance(cfg, dict) or 'name' not in cfg: raise ValueError(f"{cfg_file}: has no 'name' key naming the model")
     cfg = dict(cfg)
-    try: model = create_model(cfg.pop('name'), **cfg)
-    except (TypeError, ValueError) as e: raise ValueError(f"{cfg_file}: does not describe a model ({e})") from None
+    name = cfg.pop('name')
+    check_model_args(name, cfg, where=str(cfg_file)) # types and ranges, before anything is built
     check_safetensors(weights)
+    try:
+        with torch.device('meta'): skeleton = create_model(name, **cfg) # the model's shapes, without allocating its weights
+    except (TypeError, ValueError, AssertionError) as e: raise ValueError(f"{cfg_file}: does not describe a model ({e})") from None
+    from safetensors import safe_open
+    with safe_open(str(weights), 'pt') as st: stored = {k: tuple(st.get_slice(k).get_shape()) for k in st.keys()}
+    for k, v in skeleton.state_dict().items():
+        if k in stored and stored[k] != tuple(v.shape):
+            raise ValueError(f"{weights}: does not fit the model in {cfg_file.name}: {k} is {list(stored[k])} there, "
+                             f"the model's is {list(v.shape)}")
+    model = create_model(name, **cfg)
     try: _st_load_model(model, str(weights), device=str(device))
     except Exception as e:
         raise ValueError(f"{weights}: does not fit the model in {cfg_file.name} ({type(e).__name__}: {str(e)[:300]})") from None

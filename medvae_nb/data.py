@@ -18,7 +18,7 @@ from .phantom import KneePhantom
 
 # %% auto #0
 __all__ = ['READERS', 'MAX_PIXELS', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS', 'FORMATS', 'register_reader', 'reading',
-           'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window', 'read_dicom',
+           'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window',
            'write_dicom', 'read_image', 'open_volume', 'volume_info', 'read_slice', 'fit_square', 'knee_half',
            'read_item', 'ArrayDataset', 'ImageFileDataset', 'split_name', 'detect_format', 'list_files', 'pick_slices',
            'scan_data', 'scan_folder', 'split_idx', 'make_dls', 'phantom_images', 'phantom_dls', 'BadFilesError',
@@ -129,38 +129,6 @@ def voi_window(x:np.ndarray, # values after the modality LUT
     if function == 'LINEAR_EXACT': return np.clip((x - center) / width + 0.5, 0, 1)
     if width < 1: raise ValueError(f"window width {width} is below 1")
     return np.clip((x - (center - 0.5)) / max(width - 1, 1) + 0.5, 0, 1)
-
-# %% ../nbs/02_data.ipynb #cf31aab5
-def _first(v): return float(v[0] if isinstance(v, (list, tuple)) or type(v).__name__ == 'MultiValue' else v)
-
-@register_reader('.dcm', '.dicom')
-def read_dicom(path:Path)->np.ndarray:
-    "Read a DICOM image: modality LUT, VOI LUT or window, MONOCHROME1 inverted; float in [0, 1], bone bright."
-    import pydicom
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
-    ds = pydicom.dcmread(io.BytesIO(Path(path).read_bytes())) # from memory: a corrupt length cannot make it allocate GBs
-    if 'PixelData' not in ds: raise ValueError(f"{path}: DICOM file has no pixel data (is it an image?)")
-    frames = int(ds.get('NumberOfFrames', 1) or 1)
-    check_pixels(path, (frames, ds.Rows, ds.Columns) if frames > 1 else (ds.Rows, ds.Columns))
-    if frames > 1: raise ValueError(f"{path}: multi-frame DICOM ({frames} frames) is not a single image")
-    tsyntax = ds.file_meta.get('TransferSyntaxUID', pydicom.uid.ImplicitVRLittleEndian)
-    try: decoder = get_decoder(tsyntax)
-    except NotImplementedError: decoder = None
-    if decoder is None or not decoder.is_available:
-        need = '' if decoder is None else f"; it needs one of: {', '.join(decoder.missing_dependencies)}"
-        raise ValueError(f"{path}: unsupported DICOM transfer syntax {tsyntax.name}" + (f" ({tsyntax})" if tsyntax.name != str(tsyntax) else '') + need)
-    a = ds.pixel_array
-    if int(ds.get('SamplesPerPixel', 1)) > 1: return a # colour: to_unit_range converts to grey
-    a = apply_modality_lut(a, ds).astype(np.float64)
-    if 'VOILUTSequence' in ds:
-        a = apply_voi_lut(a, ds, index=0, prefer_lut=True) / (2**int(ds.VOILUTSequence[0].LUTDescriptor[2]) - 1)
-    elif 'WindowCenter' in ds and 'WindowWidth' in ds:
-        a = voi_window(a, _first(ds.WindowCenter), _first(ds.WindowWidth), ds.get('VOILUTFunction', 'LINEAR'))
-    else:
-        lo, hi = a.min(), a.max()
-        a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
-    if ds.get('PhotometricInterpretation', 'MONOCHROME2') == 'MONOCHROME1': a = 1 - a
-    return a.astype(np.float32)
 
 # %% ../nbs/02_data.ipynb #b0daf8c7
 def write_dicom(path:str|Path, # file to write (any name; DICOM needs no suffix)
@@ -365,8 +333,13 @@ def detect_format(path:str|Path)->str:
         raise ValueError(f"{path}: --data must be a folder or a manifest CSV file")
     files = _files_below(path)
     suffixes = {p.suffix.lower() for p in files}
-    if suffixes & {'.h5', '.hdf5'}: return 'hdf5'
     imgs = [p for p in files if p.suffix.lower() in READERS and p.suffix.lower() != '.npy']
+    if suffixes & {'.h5', '.hdf5'}:
+        if imgs: # never drop one kind silently
+            vols = [p for p in files if p.suffix.lower() in ('.h5', '.hdf5')]
+            raise ValueError(f"{path}: holds both HDF5 volumes ({len(vols)}, e.g. {vols[0].name}) and images ({len(imgs)}, e.g. "
+                             f"{imgs[0].name}); choose one with --format hdf5 or --format folder, or keep them in separate folders")
+        return 'hdf5'
     if '.npy' in suffixes and not imgs: return 'npy'
     rel = [p.relative_to(path).parts for p in imgs]
     if rel and all(len(r) == 3 and split_name(r[0]) and r[1].isdigit() for r in rel): return 'kaggle'
@@ -463,7 +436,9 @@ def scan_data(path:str|Path, # folder or manifest CSV
                 items += [dict(meta, path=p, slice=k, key=key, axis=axis, lo=info['lo'], hi=info['hi'])
                           for k in pick_slices(info['depth'], n_slices)]
             else:
-                if check: read_image(p)
+                if check:
+                    w = read_image(p).shape[1]
+                    if bilateral and w < 2: raise ValueError(f"{p}: {w} px wide, too narrow to split into two knees (--bilateral)")
                 items += [dict(meta, path=p, side=s) for s in ('right', 'left')] if bilateral else [dict(meta, path=p)]
         except (ValueError, FileNotFoundError) as e: bad.append(dict(path=str(p), reason=str(e).removeprefix(f"{p}: ")))
     return items, pd.DataFrame(bad, columns=['path', 'reason'])

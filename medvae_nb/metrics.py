@@ -322,13 +322,18 @@ def sap(latents, factors)->float:
 
 # %% ../nbs/10_metrics.ipynb #6de2a917
 def linear_probe(latents, labels, folds:int=5, seed:int=0)->float:
-    "Cross-validated accuracy of a logistic regression predicting `labels` from `latents`."
+    "Cross-validated accuracy of a logistic regression predicting `labels` from `latents`; NaN when too few labels to cross-validate."
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    z, y = np.asarray(latents), np.asarray(labels)
+    classes, counts = np.unique(y, return_counts=True)
+    keep = np.isin(y, classes[counts >= 2]) # a class seen once can be in no training fold and a test fold at once
+    folds = min(folds, counts[counts >= 2].min()) if (counts >= 2).any() else 0
+    if folds < 2 or len(np.unique(y[keep])) < 2: return float('nan')
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    return float(cross_val_score(clf, np.asarray(latents), np.asarray(labels), cv=folds).mean())
+    return float(cross_val_score(clf, z[keep], y[keep], cv=folds).mean())
 
 # %% ../nbs/10_metrics.ipynb #53619515
 def pixel_anomaly_scores(residual, # residual maps (N, 1, H, W) or (N, H, W), larger = more anomalous

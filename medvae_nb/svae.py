@@ -12,7 +12,7 @@ from torch import nn, Tensor
 from .core import LatentModel, register_model
 from .backbone import Encoder, Decoder
 from fastcore.basics import patch
-from .vae import recon_nll, log_importance_weights
+from .vae import recon_nll, log_importance_weights, check_likelihood
 
 # %% auto #0
 __all__ = ['matrix_normal_rsample', 'matrix_normal_kl', 'low_rank_mean', 'SpatialVAE']
@@ -60,6 +60,7 @@ class SpatialVAE(LatentModel):
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__()
         if not 1 <= rank <= d: raise ValueError(f"rank must be between 1 and d={d}, got {rank!r}")
+        check_likelihood(likelihood, sigma)
         self.img_size, self.channels, self.d, self.rank = img_size, channels, d, rank
         self.beta, self.likelihood, self.sigma = beta, likelihood, sigma
         self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, bottom=d)

@@ -15,7 +15,7 @@ from .core import LatentModel, register_model
 from .backbone import Encoder, Decoder
 
 # %% auto #0
-__all__ = ['reparameterize', 'kl_div', 'recon_nll', 'VAE', 'log_normal', 'log_importance_weights']
+__all__ = ['reparameterize', 'kl_div', 'recon_nll', 'check_likelihood', 'VAE', 'log_normal', 'log_importance_weights']
 
 # %% ../nbs/05_vae.ipynb #db4d0d22
 def reparameterize(mu:Tensor, # posterior mean
@@ -43,6 +43,11 @@ def recon_nll(logits:Tensor, # decoder output before the sigmoid, (B, 1, H, W)
     else: raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
     return nll.flatten(1).sum(1)
 
+def check_likelihood(likelihood:str, sigma:float):
+    "Raise a `ValueError` unless `recon_nll` can use `likelihood` and `sigma`: a model checks them when it is built, not at its first loss."
+    if likelihood not in ('bernoulli', 'gaussian'): raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0): raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+
 # %% ../nbs/05_vae.ipynb #98ea25b2
 @register_model
 class VAE(LatentModel):
@@ -56,6 +61,7 @@ class VAE(LatentModel):
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__()
+        check_likelihood(likelihood, sigma)
         self.img_size, self.zdim, self.beta, self.likelihood, self.sigma = img_size, zdim, beta, likelihood, sigma
         self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
         self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)

@@ -29,6 +29,8 @@ def test_train_writes_run_folder(tmp_path):
     (['--size', '100'], '--size 100: must be a power of two'),
     (['--data', '/no/such/dir'], '--data /no/such/dir: no such file or folder'),
     (['--out', '/proc/forbidden'], '--out /proc/forbidden: cannot write there'),
+    (['--precision', 'fp8'], '--precision fp8: choose one of auto, bf16, fp16, fp32'), # issue 18: checked before the run folder exists
+    (['--seed', '-1'], '--seed -1: must be between 0 and'),
 ])
 def test_train_bad_flags(args, msg, tmp_path):
     r = run('medvae-train', *args, cwd=tmp_path)
@@ -61,3 +63,67 @@ def test_train_on_image_folder(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads((out/'train.json').read_text())['data'] == str(tmp_path/'knees'/'images')
     assert load_model(out).img_size == 32
+
+def _one_error_line(r, prog):
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith(f'{prog}: error: '), (r.returncode, r.stderr)
+    return lines[0]
+
+def test_force_keeps_user_files(tmp_path):
+    "Issue 18, defect 1: --force removes what a run wrote, never the user's files (named in a warning)."
+    u = tmp_path/'u'
+    for f in ('figures/thesis_fig1.png', 'checkpoint/my_other.ckpt'): (u/f).parent.mkdir(parents=True, exist_ok=True); (u/f).write_text('x')
+    r = run('medvae-train', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(u), '--force')
+    assert r.returncode == 0, r.stderr
+    for f in ('figures/thesis_fig1.png', 'checkpoint/my_other.ckpt'): assert (u/f).read_text() == 'x', f
+    assert 'keeps 2 file(s) that no run wrote: checkpoint/my_other.ckpt, figures/thesis_fig1.png' in r.stderr
+    r = run('medvae-train', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(u), '--force') # a run over a run
+    assert r.returncode == 0 and (u/'figures'/'thesis_fig1.png').exists(), r.stderr
+
+def test_train_single_file_and_retry(tmp_path):
+    "Issue 18, defect 4: one image leaves no validation set: an error before training, and nothing left behind to --force."
+    from PIL import Image
+    import numpy as np
+    (tmp_path/'one').mkdir(); Image.fromarray(np.full((40, 40), 99, np.uint8)).save(tmp_path/'one'/'a.png')
+    line = _one_error_line(run('medvae-train', '--data', str(tmp_path/'one'), '--size', '32', '--out', str(tmp_path/'o')), 'medvae-train')
+    assert 'leave none to validate on' in line and not (tmp_path/'o').exists()
+
+def test_eval_unfinished_run_stays_resumable(tmp_path):
+    "Issue 18, defect 3: medvae-eval refuses an unfinished run and leaves it resumable."
+    out = tmp_path/'run'
+    r = run('medvae-train', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    (out/'metrics.json').unlink() # as if killed after its last epoch
+    line = _one_error_line(run('medvae-eval', str(out), '--n', '8'), 'medvae-eval')
+    assert 'the run is not finished' in line and not (out/'metrics.json').exists()
+    r = run('medvae-train', '--resume', str(out))
+    assert r.returncode == 0 and 'resumed at epoch 1' in r.stdout, r.stdout + r.stderr
+    r = run('medvae-eval', str(out), '--n', '8') # defect 7: the documented minimum
+    assert r.returncode == 0, r.stderr
+
+def test_compare_checks_n_eval_first(tmp_path):
+    line = _one_error_line(run('medvae-compare', '--models', 'vae', '--n-eval', '4', '--out', str(tmp_path/'c')), 'medvae-compare')
+    assert '--n-eval 4: must be at least 8' in line and not (tmp_path/'c').exists()
+
+@pytest.mark.parametrize('args,msg', [(['--size', '48'], '--size 48: must be a power of two'),
+                                      (['--json', '/proc/x.json'], '--json /proc/x.json: cannot write there'),
+                                      (['--threads', '0'], '--threads 0: must be at least 1')])
+def test_bench_flags_checked_first(args, msg):
+    assert msg in _one_error_line(run('medvae-bench', *args), 'medvae-bench')
+
+def test_ctrl_c_is_one_line_and_resumable(tmp_path):
+    "Ctrl-C during training: one line that says where and how to resume, exit code 130, and the run resumes."
+    import signal, subprocess, time
+    from clirun import BIN
+    out = tmp_path/'run'
+    p = subprocess.Popen([str(BIN/'medvae-train'), '--size', '32', '--epochs', '3', '--n', '64', '--bs', '8', '--out', str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not (out/'checkpoint'/'epoch-0000').is_dir() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = err.strip().splitlines()
+    assert p.returncode == 130 and len(lines) == 1, (p.returncode, err)
+    assert lines[0].startswith('medvae-train: interrupted at epoch ') and f'resume with medvae-train --resume {out}' in lines[0], err
+    r = run('medvae-train', '--resume', str(out))
+    assert r.returncode == 0 and 'resumed at epoch' in r.stdout, r.stdout + r.stderr
