@@ -106,6 +106,11 @@ def create_model(name:str, # registry key, e.g. 'vae'
     return MODELS[name](img_size=img_size, **kw)
 
 # %% ../nbs/00_core.ipynb #4c799a76
+def _umask()->int:
+    "This process's umask (reading it means setting it; it is set straight back)."
+    m = os.umask(0o022); os.umask(m)
+    return m
+
 def atomic_write(path:str|Path, # the file to (re)write
                  data, # bytes, text, or a function that writes the file at the path it is given
                 )->Path:
@@ -117,6 +122,7 @@ def atomic_write(path:str|Path, # the file to (re)write
         elif isinstance(data, (bytes, bytearray)): tmp.write_bytes(data)
         else: tmp.write_text(data)
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask()) # what open() gives a new file; some writers (safetensors) create theirs 0600
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

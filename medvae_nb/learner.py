@@ -273,20 +273,27 @@ def save_checkpoint(learn:Learner, path:str|Path, epoch:int)->Path:
     path = Path(path); ck = path/'checkpoint'
     final, tmp = ck/f'epoch-{epoch:04d}', ck/f'.epoch-{epoch:04d}.tmp-{os.getpid()}'
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    save_file({k: v.detach().contiguous() for k, v in learn.model.state_dict().items()}, str(tmp/'model.safetensors'))
-    opt_tensors, meta = _opt_state_to_files(learn.opt.opt if isinstance(learn.opt, OptimWrapper) else learn.opt)
-    save_file(opt_tensors, str(tmp/'optimizer.safetensors'))
-    rng_tensors, rng_meta = _rng_state(learn)
-    save_file({k: v.contiguous() for k, v in rng_tensors.items()}, str(tmp/'rng.safetensors'))
-    hist = getattr(learn, 'history', None)
-    meta.update(epoch=epoch, n_epoch=learn.n_epoch, rng=rng_meta, history=hist.rows if hist is not None else [],
-                lr_scale=getattr(learn, 'lr_scale', 1.), recoveries=getattr(learn, 'recoveries', []))
-    (tmp/'state.json').write_text(json.dumps(meta))
-    for f in tmp.iterdir(): _fsync(f)
+    try:
+        save_file({k: v.detach().contiguous() for k, v in learn.model.state_dict().items()}, str(tmp/'model.safetensors'))
+        opt_tensors, meta = _opt_state_to_files(learn.opt.opt if isinstance(learn.opt, OptimWrapper) else learn.opt)
+        save_file(opt_tensors, str(tmp/'optimizer.safetensors'))
+        rng_tensors, rng_meta = _rng_state(learn)
+        save_file({k: v.contiguous() for k, v in rng_tensors.items()}, str(tmp/'rng.safetensors'))
+        hist = getattr(learn, 'history', None)
+        meta.update(epoch=epoch, n_epoch=learn.n_epoch, rng=rng_meta, history=hist.rows if hist is not None else [],
+                    lr_scale=getattr(learn, 'lr_scale', 1.), recoveries=getattr(learn, 'recoveries', []))
+        (tmp/'state.json').write_text(json.dumps(meta))
+        for f in tmp.iterdir(): _fsync(f)
+    except BaseException as e: # a half-written checkpoint never stays behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(e, OSError) and 'No space left on device' in str(e): # safetensors' own error type, for the same cause
+            raise OSError(errno.ENOSPC, f"No space left on device (writing {tmp.name})") from None
+        raise
     if final.exists(): shutil.rmtree(final) # only when an epoch is redone (a test, a notebook); never in a normal run
     os.rename(tmp, final) # the checkpoint appears complete, or not at all
-    for old in ck.iterdir(): # the older checkpoints, and the temporary folders of killed writers
-        if old != final and (old.name.startswith('.epoch-') or old.name < final.name): shutil.rmtree(old, ignore_errors=True)
+    done = sorted(p for p in ck.glob('epoch-*') if p.is_dir())
+    for old in done[:done.index(final) - 1] + [p for p in ck.glob('.epoch-*') if p.is_dir()]: # keep this one and the one before
+        shutil.rmtree(old, ignore_errors=True)
     save_model(learn.model, path) # the shareable model, refreshed every epoch
     return final
 
@@ -294,11 +301,17 @@ def save_checkpoint(learn:Learner, path:str|Path, epoch:int)->Path:
 def load_checkpoint(learn:Learner, path:str|Path)->int:
     "Restore model, optimiser, RNG, history and recovery state from the newest checkpoint in `path`; returns the next epoch."
     from safetensors.torch import load_model as _load_weights
-    ck = latest_checkpoint(path)
-    if ck is None: raise FileNotFoundError(f"{Path(path)/'checkpoint'}: no complete checkpoint")
-    for f in ('model.safetensors', 'optimizer.safetensors', 'rng.safetensors'): check_safetensors(ck/f)
-    try: meta = json.loads((ck/'state.json').read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{ck/'state.json'}: not valid JSON ({e})") from None
+    cks = sorted((p for p in (Path(path)/'checkpoint').glob('epoch-*') if p.is_dir() and (p/'state.json').exists()), reverse=True)
+    if not cks: raise FileNotFoundError(f"{Path(path)/'checkpoint'}: no complete checkpoint")
+    for i, ck in enumerate(cks): # the newest readable one; a damaged newest falls back to the one before
+        try:
+            for f in ('model.safetensors', 'optimizer.safetensors', 'rng.safetensors'): check_safetensors(ck/f)
+            try: meta = json.loads((ck/'state.json').read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{ck/'state.json'}: not valid JSON ({e})") from None
+            break
+        except ValueError as e:
+            if i == len(cks) - 1: raise
+            warnings.warn(f"{e}; resuming from the checkpoint before it, {cks[i + 1].name}")
     _load_weights(learn.model, str(ck/'model.safetensors'))
     if learn.opt is None: learn.create_opt()
     opt = learn.opt.opt if isinstance(learn.opt, OptimWrapper) else learn.opt
@@ -377,7 +390,7 @@ def check_space(path:str|Path, # the run folder
                 flag:str='--out'):
     "Raise an `OSError` (ENOSPC) naming `path` if its disk cannot hold a run of `model` with a safety margin."
     n = sum(p.numel() * p.element_size() for p in model.state_dict().values())
-    need = 2 * 4 * n + 50 * 2**20 # model + checkpoint (weights, two Adam moments) + a rename's copy, figures, logs
+    need = 10 * n + 50 * 2**20 # model + two checkpoints and one being written (weights, two Adam moments each), figures, logs
     free = shutil.disk_usage(path).free
     if free < need:
         raise OSError(errno.ENOSPC, f"{flag} {path}: {free / 2**20:.0f} MB free, a run of this model needs about "
