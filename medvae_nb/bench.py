@@ -6,7 +6,9 @@ Docs: https://medvae-nb.github.io/medvae-nb/bench.html.md"""
 
 # %% ../nbs/14_bench.ipynb #647b9813
 from __future__ import annotations
-import copy, json, os, resource, statistics, subprocess, sys, tempfile, time
+import copy, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
+# a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as `13_cli` does)
+warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path

@@ -126,9 +126,8 @@ def medvae_compare(
             compare_pretrained(names, size=size, out=out, force=force)
             print((Path(out)/'report.md').read_text())
             return
-        check_out(out, force)
         tune_malloc()
-        df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=True,
+        df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
                      kl_grades=(0, 1) if healthy_only else None)
     except UsageError as e: _fail('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
