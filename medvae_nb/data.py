@@ -17,12 +17,12 @@ from fastai.data.core import DataLoaders, TfmdDL
 from .phantom import KneePhantom
 
 # %% auto #0
-__all__ = ['READERS', 'MAX_PIXELS', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS', 'FORMATS', 'register_reader', 'reading',
-           'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window',
-           'write_dicom', 'read_image', 'open_volume', 'volume_info', 'read_slice', 'fit_square', 'knee_half',
-           'read_item', 'ArrayDataset', 'ImageFileDataset', 'split_name', 'detect_format', 'list_files', 'pick_slices',
-           'scan_data', 'scan_folder', 'split_idx', 'make_dls', 'phantom_images', 'phantom_dls', 'BadFilesError',
-           'split_items', 'data_dls', 'show_grid', 'get_dls']
+__all__ = ['READERS', 'MAX_PIXELS', 'MAX_INFLATED', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS', 'FORMATS', 'register_reader',
+           'reading', 'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window',
+           'check_inflated', 'read_dicom', 'write_dicom', 'read_image', 'open_volume', 'volume_info', 'read_slice',
+           'fit_square', 'knee_half', 'read_item', 'ArrayDataset', 'ImageFileDataset', 'split_name', 'detect_format',
+           'list_files', 'pick_slices', 'scan_data', 'scan_folder', 'split_idx', 'make_dls', 'phantom_images',
+           'phantom_dls', 'BadFilesError', 'split_items', 'data_dls', 'show_grid', 'get_dls']
 
 # %% ../nbs/02_data.ipynb #ae559b49
 READERS = {}
@@ -129,6 +129,58 @@ def voi_window(x:np.ndarray, # values after the modality LUT
     if function == 'LINEAR_EXACT': return np.clip((x - center) / width + 0.5, 0, 1)
     if width < 1: raise ValueError(f"window width {width} is below 1")
     return np.clip((x - (center - 0.5)) / max(width - 1, 1) + 0.5, 0, 1)
+
+# %% ../nbs/02_data.ipynb #cf31aab5
+MAX_INFLATED = 4 * MAX_PIXELS # bytes a Deflated DICOM may inflate to: the largest image at 32 bits per pixel
+
+def check_inflated(path, # the file, named in the error
+                   raw:bytes): # its bytes
+    "Raise `ValueError` if `raw` is a Deflated-transfer-syntax DICOM that inflates to more than `MAX_INFLATED` bytes."
+    import zlib
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+    if len(raw) < 144 or raw[128:132] != b'DICM' or raw[132:136] != b'\x02\x00\x00\x00': return # no (standard) file meta
+    meta_end = 144 + int.from_bytes(raw[140:144], 'little') # after the group length element (0002,0000)
+    if DeflatedExplicitVRLittleEndian.encode() not in raw[144:meta_end]: return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS) # raw deflate, as the standard has it
+    try: inflater.decompress(raw[meta_end:], MAX_INFLATED)
+    except zlib.error as e: raise ValueError(f"{path}: Deflated DICOM whose data cannot be inflated ({e})") from None
+    if inflater.unconsumed_tail:
+        raise ValueError(f"{path}: Deflated DICOM that inflates to more than MAX_INFLATED = {MAX_INFLATED:,} bytes "
+                         f"from {len(raw):,} on disk (a decompression bomb?); not reading it")
+
+#| export
+def _first(v): return float(v[0] if isinstance(v, (list, tuple)) or type(v).__name__ == 'MultiValue' else v)
+
+@register_reader('.dcm', '.dicom')
+def read_dicom(path:Path)->np.ndarray:
+    "Read a DICOM image: modality LUT, VOI LUT or window, MONOCHROME1 inverted; float in [0, 1], bone bright."
+    import pydicom
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
+    raw = Path(path).read_bytes()
+    check_inflated(path, raw)
+    ds = pydicom.dcmread(io.BytesIO(raw)) # from memory: a corrupt length cannot make it allocate GBs
+    if 'PixelData' not in ds: raise ValueError(f"{path}: DICOM file has no pixel data (is it an image?)")
+    frames = int(ds.get('NumberOfFrames', 1) or 1)
+    check_pixels(path, (frames, ds.Rows, ds.Columns) if frames > 1 else (ds.Rows, ds.Columns))
+    if frames > 1: raise ValueError(f"{path}: multi-frame DICOM ({frames} frames) is not a single image")
+    tsyntax = ds.file_meta.get('TransferSyntaxUID', pydicom.uid.ImplicitVRLittleEndian)
+    try: decoder = get_decoder(tsyntax)
+    except NotImplementedError: decoder = None
+    if decoder is None or not decoder.is_available:
+        need = '' if decoder is None else f"; it needs one of: {', '.join(decoder.missing_dependencies)}"
+        raise ValueError(f"{path}: unsupported DICOM transfer syntax {tsyntax.name}" + (f" ({tsyntax})" if tsyntax.name != str(tsyntax) else '') + need)
+    a = ds.pixel_array
+    if int(ds.get('SamplesPerPixel', 1)) > 1: return a # colour: to_unit_range converts to grey
+    a = apply_modality_lut(a, ds).astype(np.float64)
+    if 'VOILUTSequence' in ds:
+        a = apply_voi_lut(a, ds, index=0, prefer_lut=True) / (2**int(ds.VOILUTSequence[0].LUTDescriptor[2]) - 1)
+    elif 'WindowCenter' in ds and 'WindowWidth' in ds:
+        a = voi_window(a, _first(ds.WindowCenter), _first(ds.WindowWidth), ds.get('VOILUTFunction', 'LINEAR'))
+    else:
+        lo, hi = a.min(), a.max()
+        a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    if ds.get('PhotometricInterpretation', 'MONOCHROME2') == 'MONOCHROME1': a = 1 - a
+    return a.astype(np.float32)
 
 # %% ../nbs/02_data.ipynb #b0daf8c7
 def write_dicom(path:str|Path, # file to write (any name; DICOM needs no suffix)
