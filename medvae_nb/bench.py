@@ -24,6 +24,7 @@ from .backbone import n_stages
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, _to_float, _phase_params
+from .compare import exit_usage
 
 # %% auto #0
 __all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',
@@ -215,7 +216,7 @@ def medvae_bench(
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
     _import_variants()
-    def fail(msg): print(f"medvae-bench: error: {msg}", file=sys.stderr); sys.exit(2)
+    fail = partial(exit_usage, 'medvae-bench')
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
     unknown = [m for m in names if m not in MODELS]
     if unknown or not names: fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")

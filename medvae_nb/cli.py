@@ -12,23 +12,12 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .compare import (UsageError, Interrupted, check_out, train_run, resume_run, run_finished, eval_run, compare,
+from .compare import (UsageError, Interrupted, exit_usage, check_out, train_run, resume_run, run_finished, eval_run, compare,
                                parse_hparams, compare_pretrained)
 from .learner import tune_malloc
 
 # %% auto #0
 __all__ = ['medvae_train', 'medvae_eval', 'medvae_compare', 'medvae_phantom']
-
-# %% ../nbs/13_cli.ipynb #fab5819a
-def _printable(s:str)->str:
-    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
-    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
-
-def _fail(prog, msg):
-    "Print the one-line error (plus, for bad files, their list indented below it) and exit with code 2."
-    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
-    print(f"{prog}: error: {_printable(head)}" + ''.join(f"\n  {_printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
-    sys.exit(2)
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
 @call_parse
@@ -72,7 +61,7 @@ def medvae_train(
             out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim,
                             model_kw=parse_hparams(hparams, model),
                             checkpointing=checkpointing, accum=accum, data_kw=data_kw)
-    except UsageError as e: _fail('medvae-train', e)
+    except UsageError as e: exit_usage('medvae-train', e)
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)
         sys.exit(130)
@@ -96,7 +85,7 @@ def medvae_eval(
 ):
     "Evaluate a trained model on held-out phantom knees; adds the scores to RUN/metrics.json and writes figures."
     try: res = eval_run(run, n=n, seed=seed, out=out)
-    except UsageError as e: _fail('medvae-eval', e)
+    except UsageError as e: exit_usage('medvae-eval', e)
     run = out or (run if Path(run).is_dir() else f"eval-{run}")
     keys = ('psnr', 'ssim', 'swd', 'mig', 'dci_disentanglement', 'anomaly_pixel_auroc', 'anomaly_image_auroc')
     print(', '.join(f"{k} {res[k]:.3f}" for k in keys if k in res))
@@ -129,7 +118,7 @@ def medvae_compare(
         tune_malloc()
         df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
                      kl_grades=(0, 1) if healthy_only else None)
-    except UsageError as e: _fail('medvae-compare', e)
+    except UsageError as e: exit_usage('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
 
 # %% ../nbs/13_cli.ipynb #079624ef
@@ -146,6 +135,6 @@ def medvae_phantom(
         if n < 1: raise UsageError(f"--n {n}: must be at least 1")
         if not (64 <= size <= 1024): raise UsageError(f"--size {size}: must be between 64 and 1024")
         out = check_out(out, force)
-    except UsageError as e: _fail('medvae-phantom', e)
+    except UsageError as e: exit_usage('medvae-phantom', e)
     write_phantom(out, n=n, size=size, seed=seed, force=True)
     print(f"wrote {n} phantom knees at {size} px to {out}")

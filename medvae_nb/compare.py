@@ -26,11 +26,12 @@ from .explore import (recon_figure, samples_figure, loss_figure, encode_all, inf
                                traversal_figure, residual_figure, interpolation_figure)
 
 # %% auto #0
-__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS',
-           'MODEL_TITLES', 'CARD_ROWS', 'UsageError', 'Interrupted', 'check_out', 'check_train_args', 'parse_hparams',
-           'run_finished', 'clear_run', 'train_run', 'resume_run', 'evaluate', 'eval_run', 'report_table', 'compare',
-           'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals',
-           'model_card', 'interval_table', 'compare_pretrained']
+__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS',
+           'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError', 'Interrupted', 'printable',
+           'exit_usage', 'check_out', 'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run',
+           'resume_run', 'evaluate', 'eval_run', 'report_table', 'compare', 'heldout_knees', 'card_eval',
+           'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals', 'model_card', 'interval_table',
+           'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class UsageError(Exception):
@@ -38,6 +39,17 @@ class UsageError(Exception):
 
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C during training; the message says where, and how to resume."
+
+def printable(s:str)->str:
+    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
+    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
+
+def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
+               msg)->None:
+    "Print `prog: error: msg` in one line (a `BadFilesError`'s list of files indented below it) and exit with code 2."
+    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
+    print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
+    sys.exit(2)
 
 def check_out(out:str|Path, # the folder to write into
               force:bool=False, # allow a folder that already holds files
@@ -118,6 +130,9 @@ def _save_figure(fig, path:Path):
     plt.close(fig)
 
 _DATA_OPTS = ('format', 'key', 'axis', 'n_slices', 'bilateral', 'cache_dir') # options of `data_dls` a run records
+_VALID_PCT = 0.2 # the share of files (or volumes) a run holds out for validation
+RUN_FIGURES = ('recon', 'samples', 'loss') # figures/NAME.png that `train_run` writes
+EVAL_FIGURES = ('traversals', 'interpolation', 'residuals') # ... and that `eval_run` adds
 
 def _json(d:dict)->str: return json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}, indent=2)
 
@@ -127,13 +142,13 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
     a = args
     set_seed(a['seed'])
     data_kw = {k: a[k] for k in _DATA_OPTS if k in a}
-    try: dls = get_dls(a['data'], size=a['size'], bs=a['bs'], n=a['n'], seed=a['seed'],
+    try: dls = get_dls(a['data'], size=a['size'], bs=a['bs'], n=a['n'], seed=a['seed'], valid_pct=_VALID_PCT,
                        **(dict(kl_grades=a['kl_grades']) if a['data'] == 'phantom' else dict(skip_bad=a['skip_bad'], **data_kw)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
         raise UsageError(f"--data {a['data']}: {e}") from None
     if not len(dls.valid_ds): # checked now, not after the last epoch
         raise UsageError(f"--data {a['data']}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
-                         f"volume, {a.get('valid_pct', 0.2):.0%} held out); give it at least two files or volumes")
+                         f"volume, {_VALID_PCT:.0%} held out); give it at least two files or volumes")
     if main and not resume and a['data'] != 'phantom': # what the data turned out to be, for the record
         atomic_write(out/'train.json', json.dumps(dict(a, format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
@@ -176,16 +191,15 @@ def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
     figs = out/'figures'; figs.mkdir(exist_ok=True)
     xb, = dls.valid.one_batch()
     hist = pd.DataFrame(rows) if rows else pd.DataFrame(columns=['epoch'])
-    for name, fig in (('recon', recon_figure(m, xb, n=8)), ('samples', samples_figure(m, n=16)),
-                      ('loss', loss_figure(hist, getattr(learn.recorder, 'losses', None) if start == 0 else None))): # per-batch losses of one unbroken fit only
+    for name, fig in zip(RUN_FIGURES, (recon_figure(m, xb, n=8), samples_figure(m, n=16),
+                         loss_figure(hist, getattr(learn.recorder, 'losses', None) if start == 0 else None))): # per-batch losses of one unbroken fit only
         _save_figure(fig, figs/f'{name}.png')
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
 
 # %% ../nbs/12_compare.ipynb #13f1595b
 RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock',
-             'figures/recon.png', 'figures/samples.png', 'figures/loss.png', 'figures/traversals.png',
-             'figures/interpolation.png', 'figures/residuals.png', 'checkpoint/epoch-*', 'checkpoint/.epoch-*')
+             *(f'figures/{f}.png' for f in RUN_FIGURES + EVAL_FIGURES), 'checkpoint/epoch-*', 'checkpoint/.epoch-*')
 
 def run_finished(run:str|Path)->bool:
     "Has `train_run` finished the run in `run`? Its last write, `metrics.json`, records the epochs it trained."
@@ -335,8 +349,8 @@ def _eval_into(model, run:Path, n:int, seed:int)->dict:
     figs = run/'figures'; figs.mkdir(exist_ok=True)
     x = torch.as_tensor(batch.images)
     abnormal = np.flatnonzero(batch.factors['kl_grade'].to_numpy() >= 2)[:4]
-    for name, fig in (('traversals', traversal_figure(model, x)), ('interpolation', interpolation_figure(model, x[0], x[1])),
-                      ('residuals', residual_figure(model, x[abnormal], masks=np.asarray(batch.masks)[abnormal].any(1)))):
+    for name, fig in zip(EVAL_FIGURES, (traversal_figure(model, x), interpolation_figure(model, x[0], x[1]),
+                                        residual_figure(model, x[abnormal], masks=np.asarray(batch.masks)[abnormal].any(1)))):
         _save_figure(fig, figs/f'{name}.png')
     return res
 

@@ -90,8 +90,9 @@ def test_train_flags_never_traceback(paths, monkeypatch_module, spec):
     else: assert outcome in ('reached training', 'returned'), (argv, outcome, err)
 
 @pytest.fixture(scope='module')
-def monkeypatch_module():
+def monkeypatch_module(tmp_path_factory):
     mp = pytest.MonkeyPatch()
+    mp.chdir(tmp_path_factory.mktemp('cwd')) # the default --out, runs/MODEL-SIZEpx-TIME, lands here, not in the repository
     def fake_train(out, args, resume=False, progress=True): raise Reached(args)
     mp.setattr(compare, '_train', fake_train)
     yield mp
