@@ -38,7 +38,10 @@ def test_card_says_what_metrics_say(key):
     folder = pretrained_dir()/key
     assert (folder/'README.md').read_text(encoding='utf-8') == model_card(folder), \
         f"{folder/'README.md'} differs from model_card({folder}): regenerate it from metrics.json"
-    assert 'Synthetic phantom only, not for diagnosis' in (folder/'README.md').read_text(encoding='utf-8')
+    card = (folder/'README.md').read_text(encoding='utf-8')
+    assert 'Synthetic phantom only, not for diagnosis' in card
+    bullets = [l for l in card.splitlines() if l.startswith('- ')]
+    assert len(bullets) == len(set(bullets)), f"{folder/'README.md'} repeats a line: {[l for l in bullets if bullets.count(l) > 1]}"
 
 def test_unknown_name_lists_what_ships():
     with pytest.raises(ValueError, match='shipped: ' + SHIPPED[0]): load_pretrained('nope', size=64)
