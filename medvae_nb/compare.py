@@ -10,6 +10,7 @@ import contextlib, errno, functools, inspect, json, math, os, re, shutil, sys, t
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
+from torch import Tensor
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
@@ -29,9 +30,9 @@ from .explore import (recon_figure, samples_figure, loss_figure, encode_all, inf
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS',
            'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError', 'Interrupted', 'printable',
            'exit_usage', 'check_out', 'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run',
-           'resume_run', 'evaluate', 'eval_run', 'report_table', 'compare', 'heldout_knees', 'card_eval',
-           'train_command', 'plateau', 'save_half', 'ship_run', 'card_goals', 'model_card', 'interval_table',
-           'compare_pretrained']
+           'resume_run', 'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'report_table',
+           'side_by_side_figures', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
+           'ship_run', 'card_goals', 'model_card', 'interval_table', 'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class UsageError(Exception):
@@ -290,20 +291,33 @@ def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-t
 
 # %% ../nbs/12_compare.ipynb #fd93b4c7
 @torch.no_grad()
+@torch.no_grad()
+def reconstruct_all(model, x:Tensor, bs:int=64)->Tensor:
+    "`model`'s reconstructions of the images `x`, in batches of `bs`, as float32 on the CPU."
+    return torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, len(x), bs)])
+
+@torch.no_grad()
+def sample_all(model, n:int, bs:int=64)->Tensor:
+    "`n` samples from `model`'s prior, drawn in batches of `bs`, as float32 on the CPU."
+    return torch.cat([model.sample(min(bs, n - i)).float().cpu() for i in range(0, n, bs)])
+
+def thumbnails(x:Tensor, side:int=16)->Tensor:
+    "Images `x` average-pooled to `side`×`side` and flattened: the space in which `precision_recall` compares knees."
+    return F.adaptive_avg_pool2d(x, side).flatten(1)
+
 def evaluate(model, # a trained `LatentModel`
              batch, # a `PhantomBatch` of held-out knees at the model's size
              n_latent_dims:int=64, bs:int=64)->dict:
     "Reconstruction, sample, latent and anomaly metrics of `model` on the phantom `batch`."
     model.eval()
     x = torch.as_tensor(batch.images, dtype=torch.float32)
-    rec = torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, len(x), bs)])
+    rec = reconstruct_all(model, x, bs)
     res = {k: v.mean().item() for k, v in image_scores(rec, x).items()}
-    smp = torch.cat([model.sample(min(bs, len(x) - i)).float().cpu() for i in range(0, len(x), bs)])
+    smp = sample_all(model, len(x), bs)
     res.update(likelihood_bits(model, x[:64]))
     res.update(swd(x, smp))
     res['kfd'] = knee_frechet_distance(x, smp)
-    thumbs = lambda t: F.adaptive_avg_pool2d(t, 16).flatten(1)
-    res.update(precision_recall(thumbs(x), thumbs(smp)))
+    res.update(precision_recall(thumbnails(x), thumbnails(smp)))
     z = encode_all(model, x)
     z = z[:, informative_dims(z, n_latent_dims)].numpy()
     f = batch.factors[list(FACTOR_NAMES)].to_numpy(np.float64)
@@ -374,6 +388,22 @@ def report_table(df:pd.DataFrame)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/12_compare.ipynb #67888d0c
+def side_by_side_figures(trained:dict, # name -> trained model, all at one image size
+                         figs:Path, # folder for recon.png and samples.png
+                         knee_seed:int=10_000, # phantom seed of the 8 held-out knees
+                         seed:int=0, # torch seed of the prior samples
+                         n:int=8):
+    "Write `figs/recon.png` (held-out knees, then each model's reconstructions) and `figs/samples.png` (a row per model)."
+    figs = Path(figs); figs.mkdir(exist_ok=True)
+    x = torch.as_tensor(KneePhantom(next(iter(trained.values())).img_size).generate(n, seed=knee_seed).images)
+    with torch.no_grad():
+        recs = [m.eval().reconstruct(x).float() for m in trained.values()]
+        torch.manual_seed(seed); smps = [m.sample(n).float() for m in trained.values()]
+    _save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
+                           suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
+    _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
+                           suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
+
 def compare(models=None, # model names; default every registered model
             size:int=64, epochs:int=4, n:int=1024, bs:int=16,
             out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
@@ -395,15 +425,7 @@ def compare(models=None, # model names; default every registered model
         trained[name] = load_model(run)
     df = pd.DataFrame.from_dict(rows, orient='index')
     atomic_write(out/'comparison.csv', df.to_csv())
-    figs = out/'figures'; figs.mkdir(exist_ok=True)
-    x = torch.as_tensor(KneePhantom(size).generate(8, seed=10_000).images)
-    with torch.no_grad():
-        recs = [m.eval().reconstruct(x).float() for m in trained.values()]
-        torch.manual_seed(seed); smps = [m.sample(8).float() for m in trained.values()]
-    _save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
-                           suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
-    _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
-                           suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
+    side_by_side_figures(trained, out/'figures', seed=seed)
     setting = (f"{len(models)} models, {size} px, {n} phantom knees ({'KL grades ' + str(tuple(kl_grades)) if kl_grades else 'all KL grades'}), "
                f"{epochs} epochs, batch {bs}, seed {seed}; evaluated on {n_eval} held-out knees")
     atomic_write(out/'report.md', f"# medvae-nb comparison\n\n{setting}.\n\n{report_table(df)}\n\n"
@@ -438,18 +460,17 @@ def card_eval(model, # a trained `LatentModel`
     if not set_size <= n: raise ValueError(f"set_size {set_size} must be at most n {n}")
     batch, clean = heldout_knees(model.img_size, n, seed)
     x = torch.as_tensor(batch.images, dtype=torch.float32)
-    rec = torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, n, bs)])
+    rec = reconstruct_all(model, x, bs)
     scores = image_scores(rec, x)
     res = {k: _interval(scores[k].numpy(), bootstrap_ci(scores[k].numpy(), n_boot, seed)) for k in PER_IMAGE_METRICS}
     res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
-    thumbs = lambda t: F.adaptive_avg_pool2d(t, 16).flatten(1)
     sets = []
     for s in range(n_sets):
         torch.manual_seed(seed + s)
-        smp = torch.cat([model.sample(min(bs, set_size - i)).float().cpu() for i in range(0, set_size, bs)])
+        smp = sample_all(model, set_size, bs)
         real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
         sets.append(dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp),
-                         **precision_recall(thumbs(real), thumbs(smp))))
+                         **precision_recall(thumbnails(real), thumbnails(smp))))
     for k in SAMPLE_METRICS:
         v = [d[k] for d in sets]
         res[k] = dict(_interval(v, t_interval(v)), sets=v)
@@ -659,15 +680,7 @@ def compare_pretrained(models=None, # model names; default every shipped model a
     trained = {m: load_pretrained(m, size, root=root) for m in models}
     res = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size) for m, model in trained.items()}
     atomic_write(out/'comparison.json', json.dumps(res, indent=2))
-    figs = out/'figures'; figs.mkdir(exist_ok=True)
-    x = torch.as_tensor(KneePhantom(size).generate(8, seed=seed).images)
-    with torch.no_grad():
-        recs = [m.reconstruct(x).float() for m in trained.values()]
-        torch.manual_seed(0); smps = [m.sample(8).float() for m in trained.values()]
-    _save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
-                           suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
-    _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
-                           suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
+    side_by_side_figures(trained, out/'figures', knee_seed=seed)
     r2 = '\n'.join(f"| {m} | {r['measurement_r2']['max_drop']:.3f} |" for m, r in res.items())
     atomic_write(out/'report.md', f"# The shipped models compared\n\n{len(models)} shipped models at {size} px, scored on {n} held-out "
         f"knees (phantom seed {seed}); sample metrics over {n_sets} sets of {set_size} samples. 95% intervals in brackets: bootstrap "
