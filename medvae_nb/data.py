@@ -153,9 +153,9 @@ def _first(v): return float(v[0] if isinstance(v, (list, tuple)) or type(v).__na
 
 @register_reader('.dcm', '.dicom')
 def read_dicom(path:Path)->np.ndarray:
-    "Read a DICOM image: modality LUT, VOI LUT or window, MONOCHROME1 inverted; float in [0, 1], bone bright."
+    "Read a DICOM image: modality LUT, VOI LUT or window, MONOCHROME1 inverted, palette colour looked up; float in [0, 1], bone bright."
     import pydicom
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_color_lut, get_decoder
     raw = Path(path).read_bytes()
     check_inflated(path, raw)
     ds = pydicom.dcmread(io.BytesIO(raw)) # from memory: a corrupt length cannot make it allocate GBs
@@ -171,6 +171,7 @@ def read_dicom(path:Path)->np.ndarray:
         raise ValueError(f"{path}: unsupported DICOM transfer syntax {tsyntax.name}" + (f" ({tsyntax})" if tsyntax.name != str(tsyntax) else '') + need)
     a = ds.pixel_array
     if int(ds.get('SamplesPerPixel', 1)) > 1: return a # colour: to_unit_range converts to grey
+    if ds.get('PhotometricInterpretation') == 'PALETTE COLOR': return apply_color_lut(a, ds) # stored values index colours: RGB
     a = apply_modality_lut(a, ds).astype(np.float64)
     if 'VOILUTSequence' in ds:
         a = apply_voi_lut(a, ds, index=0, prefer_lut=True) / (2**int(ds.VOILUTSequence[0].LUTDescriptor[2]) - 1)
