@@ -19,7 +19,7 @@ from fastai.data.core import DataLoaders, TfmdDL
 from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
-from .core import MODELS, create_model, _import_variants
+from .core import MODELS, create_model, _import_variants, atomic_write
 from .backbone import n_stages
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
@@ -198,7 +198,7 @@ def bench_table(rows:list, cols=None)->str:
     return '\n'.join(out + ['| ' + ' | '.join(str(r.get(c, '')) for c in cols) + ' |' for r in rows])
 
 # %% ../nbs/14_bench.ipynb #54c3791d
-def _write_rows(rows, path): Path(path).write_text(json.dumps(rows, indent=2))
+def _write_rows(rows, path): atomic_write(path, json.dumps(rows, indent=2))
 
 @call_parse
 def medvae_bench(
@@ -232,7 +232,11 @@ def medvae_bench(
         try: # a probe beside it, the way check_out probes a run folder
             with tempfile.NamedTemporaryFile(dir=p.parent, prefix='.write_test'): pass
         except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")
-    def progress(r): print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
+    done = []
+    def progress(r):
+        print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
+        done.append(r)
+        if json: _write_rows(done, json) # after every row: a run stopped early (a time limit, Ctrl-C) keeps what it measured
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
                  checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, tuned_malloc=tune_malloc, progress=progress)
     print(bench_table(rows))
