@@ -115,8 +115,10 @@ def sliced_wasserstein(a:Tensor, b:Tensor, # two sets of descriptors (n, d), sam
     "Sliced Wasserstein-1 distance between two equally sized point sets."
     dirs = torch.randn(a.shape[1], n_proj, generator=gen)
     dirs /= dirs.norm(dim=0, keepdim=True)
-    pa, _ = torch.sort(a @ dirs, dim=0); pb, _ = torch.sort(b @ dirs, dim=0)
-    return (pa - pb).abs().mean().item()
+    # one row per direction, sorted along the row: numpy's SIMD sort of contiguous rows is several times faster here
+    # than torch.sort, and far faster than sorting the columns of `a @ dirs`
+    pa, pb = (np.sort((dirs.T @ t.T).numpy(), axis=1) for t in (a.float().cpu(), b.float().cpu()))
+    return float(np.abs(pa - pb).mean(dtype=np.float64))
 
 def swd(real:Tensor, fake:Tensor, # images (N, 1, H, W) in [0, 1]; the same N
         n_patches:int=128, # patches per image and level
