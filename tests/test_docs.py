@@ -79,3 +79,83 @@ def test_every_exported_constant_is_described(proc):
                    if not callable(obj) and n not in shown and f'`{n}`' not in prose}
     assert not undescribed - UNDESCRIBED, f'exported constants not described in their notebook: {sorted(undescribed - UNDESCRIBED)}'
     assert not UNDESCRIBED - undescribed, f'now described (or gone), delete from UNDESCRIBED: {sorted(UNDESCRIBED - undescribed)}'
+
+# --- the pages as a reader sees them: figures present, no notebook machinery on show --------------------------------
+FIGURE_CALL = re.compile(r'show_grid\(|show_images\(|plt\.|\.plot\(|imshow\(|_figure\(')
+MAX_FIGURE, MAX_FIGURES_TOTAL = 200_000, 20_000_000 # bytes of PNG per figure, and in all notebooks together
+
+def _png_outputs(nb:dict)->list:
+    import base64
+    return [base64.b64decode(o['data']['image/png']) for c in nb['cells'] if c['cell_type'] == 'code'
+            for o in c.get('outputs', []) if 'image/png' in o.get('data', {})]
+
+def test_figures_committed_and_small():
+    "A notebook that draws figures is committed with them (its docs page shows them), each figure within 200 KB."
+    missing, big, total = [], [], 0
+    for p in _notebooks():
+        nb = json.loads((NBS/p).read_text())
+        draws = any(c['cell_type'] == 'code' and FIGURE_CALL.search(src := ''.join(c['source'])) and not re.match(r'\s*#\|\s*export', src)
+                    for c in nb['cells']) # a cell that draws, not the library code that defines a figure
+        pngs = _png_outputs(nb)
+        if draws and not pngs: missing.append(str(p))
+        big += [f'{p}: {len(b):,} bytes' for b in pngs if len(b) > MAX_FIGURE]
+        total += sum(map(len, pngs))
+    assert not missing, f'notebooks that draw figures but were committed without them (run python tools/run_nbs.py): {missing}'
+    assert not big, f'figures over {MAX_FIGURE:,} bytes (python tools/run_nbs.py --shrink-only re-encodes them): {big}'
+    assert total <= MAX_FIGURES_TOTAL, f'{total:,} bytes of figures in the notebooks'
+
+def _quarto_options(cell:dict)->list:
+    """Do to a code cell what Quarto does: take the `#|` option lines at its top out of the shown code, and return the
+    options that hide something as tags for nbconvert. A `#|` line further down is code to Quarto, and shows."""
+    if cell['cell_type'] != 'code': return []
+    lines = ''.join(cell['source']).splitlines(True)
+    opts = {}
+    while lines and re.match(r'\s*#\|', lines[0]):
+        k, _, v = lines.pop(0).strip()[2:].partition(':')
+        opts[k.strip()] = v.strip()
+    cell['source'] = ''.join(lines)
+    return [f'{k}-false' for k in ('include', 'echo', 'output') if opts.get(k) == 'false']
+
+@pytest.fixture(scope='module')
+def pages(proc, tmp_path_factory):
+    "Each processed notebook rendered to HTML by nbconvert (the site's pages without Quarto): path -> (html file, figures)."
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    out, exporter, res = tmp_path_factory.mktemp('html'), HTMLExporter(template_name='lab'), {}
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={'include-false'}, remove_input_tags={'echo-false'},
+                                                         remove_all_outputs_tags={'output-false'}), enabled=True)
+    for p in _notebooks():
+        d = json.loads((proc/p).read_text())
+        for c in d['cells']: # nbdev's own bookkeeping keys (e.g. `has_sd`) are not nbformat's
+            for k in set(c) - {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count', 'attachments'}: del c[k]
+            c['metadata'] = {'tags': _quarto_options(c)} # and its timings, which nbformat's schema does not take
+        html, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(d), as_version=4))
+        f = out/p.with_suffix('.html'); f.parent.mkdir(parents=True, exist_ok=True); f.write_text(html, encoding='utf-8')
+        res[p] = (f, len(_png_outputs(json.loads((proc/p).read_text()))))
+    return res
+
+def test_pages_show_their_figures(pages):
+    "In Chromium, every figure output of every page is an image that loaded, and no `#|` directive or raw show_doc shows."
+    from test_browser import _chromium, _missing, CHROMIUM_FLAGS
+    try: from playwright.sync_api import sync_playwright
+    except ImportError: _missing('playwright is not installed')
+    exe = _chromium()
+    if exe is None: _missing("Debian's chromium is not installed (apt-get install chromium)")
+    problems, shown = [], 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            page = browser.new_page()
+            for p, (f, n_figs) in pages.items():
+                page.goto(f.as_uri(), wait_until='load')
+                loaded = page.eval_on_selector_all('.jp-OutputArea-output img',
+                                                   'imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length')
+                shown += loaded
+                if loaded != n_figs: problems.append(f'{p}: {loaded} of its {n_figs} figure outputs shown')
+                text = page.inner_text('body')
+                if re.search(r'^\s*#\|', text, re.M): problems.append(f'{p}: a `#|` directive is on the page')
+                if 'show_doc(' in text or '```' in text: problems.append(f'{p}: raw show_doc or markdown source is on the page')
+        finally: browser.close()
+    assert not problems, problems
+    assert shown >= 20, f'only {shown} figures on all pages'

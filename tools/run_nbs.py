@@ -1,13 +1,15 @@
 """Execute notebooks in place and save their outputs, as fastai's nbs/ are committed.
 
-Usage: python tools/run_nbs.py [--slow] [NOTEBOOK ...]   (default: every notebook in nbs/)
+Usage: python tools/run_nbs.py [--slow | --shrink-only] [NOTEBOOK ...]   (default: every notebook in nbs/)
 
 Cells flagged `#| slow` or `#| notest` are not run and keep the outputs of their last run (`nbdev-test --flags slow`
-runs them as tests); with `--slow` the `slow` cells run too, and their new outputs are saved. Each notebook runs in its own folder, as nbdev-test runs it; a failing cell stops that notebook
+runs them as tests); with `--slow` the `slow` cells run too, and their new outputs are saved. Figures over 200 KB
+are re-encoded to fit (`shrink_png`). `--shrink-only` shrinks the figures of the notebooks without running them. Each notebook runs in its own folder, as nbdev-test runs it; a failing cell stops that notebook
 and leaves its file untouched.
 """
-import os, re, sys
+import base64, io, os, re, sys
 from pathlib import Path
+from PIL import Image
 from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
@@ -22,21 +24,46 @@ def run_nb(path:Path, slow:bool=False):
     finally: os.chdir(cwd)
     for c in nb.cells: # a dependency's deprecation warning, with this machine's paths in it, is not documentation
         if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if not _noise(o)]
+    shrink_figures(nb)
     write_nb(nb, path)
+
+MAX_FIGURE = 200_000 # bytes of PNG per figure output
+
+def shrink_png(data:bytes, limit:int=MAX_FIGURE)->bytes:
+    "`data` re-encoded within `limit` bytes: 256 colours first (lossless for greyscale figures), then halved until it fits."
+    im = Image.open(io.BytesIO(data))
+    def enc(im):
+        buf = io.BytesIO(); im.save(buf, 'PNG', optimize=True); return buf.getvalue()
+    im = im.convert('RGB').quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = enc(im)
+    while len(out) > limit and min(im.size) > 64:
+        im = im.convert('RGB').resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS).quantize(256, dither=Image.Dither.NONE)
+        out = enc(im)
+    return out if len(out) < len(data) else data
+
+def shrink_figures(nb):
+    "Re-encode every PNG output over `MAX_FIGURE` bytes with `shrink_png`, so the committed notebooks stay small."
+    for c in nb.cells:
+        for o in c.get('outputs', []) if c.cell_type == 'code' else []:
+            png = o.get('data', {}).get('image/png')
+            if png and len(base64.b64decode(png)) > MAX_FIGURE:
+                o['data']['image/png'] = base64.b64encode(shrink_png(base64.b64decode(png))).decode()
 
 def _noise(o)->bool: return o.get('output_type') == 'stream' and o.get('name') == 'stderr' and 'Warning' in ''.join(o.get('text', ''))
 
 def strip_noise(path:Path):
-    "Remove warning-only stderr outputs from the saved notebook `path` without running it."
+    "Remove warning-only stderr outputs from the saved notebook `path`, and shrink its large figures, without running it."
     nb = read_nb(path)
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if not _noise(o)]
+    shrink_figures(nb)
     write_nb(nb, path)
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    slow = '--slow' in args
-    paths = [Path(p).resolve() for p in args if p != '--slow'] or sorted(p for p in (root/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts)
+    slow, shrink_only = '--slow' in args, '--shrink-only' in args
+    paths = [Path(p).resolve() for p in args if not p.startswith('--')] or sorted(p for p in (root/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts)
     for p in paths:
-        print(f"running {p.relative_to(root)}", flush=True)
-        run_nb(p, slow=slow)
+        print(f"{'shrinking' if shrink_only else 'running'} {p.relative_to(root)}", flush=True)
+        if shrink_only: strip_noise(p)
+        else: run_nb(p, slow=slow)
