@@ -2,7 +2,7 @@
 
 Usage: python tools/run_nbs.py [--slow | --shrink-only] [NOTEBOOK ...]   (default: every notebook in nbs/)
 
-Cells flagged `#| slow` or `#| notest` are not run and keep the outputs of their last run (`nbdev-test --flags slow`
+Cells flagged `#| slow`, `#| notest` or `#| eval: false` are not run and keep the outputs of their last run (`nbdev-test --flags slow`
 runs them as tests); with `--slow` the `slow` cells run too, and their new outputs are saved. Figures over 200 KB
 are re-encoded to fit (`shrink_png`). `--shrink-only` shrinks the figures of the notebooks without running them. Each notebook runs in its own folder, as nbdev-test runs it; a failing cell stops that notebook
 and leaves its file untouched.
@@ -14,8 +14,8 @@ from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 root = Path(__file__).resolve().parents[1]
-SKIP = re.compile(r'^\s*#\|\s*(slow|notest)\b', re.M)
-SKIP_NOTEST = re.compile(r'^\s*#\|\s*notest\b', re.M)
+SKIP = re.compile(r'^\s*#\|\s*(slow|notest\b|eval:\s*false)', re.M)
+SKIP_NOTEST = re.compile(r'^\s*#\|\s*(notest\b|eval:\s*false)', re.M)
 
 def run_nb(path:Path, slow:bool=False):
     nb = read_nb(path)
