@@ -396,9 +396,8 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
     "Write `figs/recon.png` (held-out knees, then each model's reconstructions) and `figs/samples.png` (a row per model)."
     figs = Path(figs); figs.mkdir(exist_ok=True)
     x = torch.as_tensor(KneePhantom(next(iter(trained.values())).img_size).generate(n, seed=knee_seed).images)
-    with torch.no_grad():
-        recs = [m.eval().reconstruct(x).float() for m in trained.values()]
-        torch.manual_seed(seed); smps = [m.sample(n).float() for m in trained.values()]
+    recs = [reconstruct_all(m.eval(), x) for m in trained.values()]
+    torch.manual_seed(seed); smps = [sample_all(m, n) for m in trained.values()]
     _save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
                            suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
     _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,

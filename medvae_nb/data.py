@@ -148,7 +148,7 @@ def check_inflated(path, # the file, named in the error
         raise ValueError(f"{path}: Deflated DICOM that inflates to more than MAX_INFLATED = {MAX_INFLATED:,} bytes "
                          f"from {len(raw):,} on disk (a decompression bomb?); not reading it")
 
-#| export
+# %% ../nbs/02_data.ipynb #b07d7b82
 def _first(v): return float(v[0] if isinstance(v, (list, tuple)) or type(v).__name__ == 'MultiValue' else v)
 
 @register_reader('.dcm', '.dicom')

@@ -61,6 +61,8 @@ def strip_noise(path:Path):
 
 if __name__ == '__main__':
     args = sys.argv[1:]
+    unknown = [a for a in args if a.startswith('--') and a not in ('--slow', '--shrink-only')]
+    if unknown: sys.exit(f"run_nbs.py: error: unknown flag {unknown[0]} (known: --slow, --shrink-only)")
     slow, shrink_only = '--slow' in args, '--shrink-only' in args
     paths = [Path(p).resolve() for p in args if not p.startswith('--')] or sorted(p for p in (root/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts)
     for p in paths:
