@@ -19,12 +19,12 @@ from fastai.data.core import DataLoaders, TfmdDL
 from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
-from .core import MODELS, create_model, _import_variants, atomic_write
+from .core import MODELS, create_model, import_variants, atomic_write, exit_usage
 from .backbone import n_stages
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
-from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, _to_float, _phase_params
-from .compare import exit_usage
+from fastai.torch_core import to_float
+from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, phase_params
 
 # %% auto #0
 __all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',
@@ -41,7 +41,7 @@ def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper
     "One training step without fastai: the same phases, precision and optimiser as the learner."
     amp = amp or nullcontext
     def terms():
-        with amp(): return model.loss(x, _to_float(model(x)))
+        with amp(): return model.loss(x, to_float(model(x)))
     t = terms()
     if len(phases) == 1 and phases[0].loss == 'loss' and phases[0].clip is None: t['loss'].backward()
     else:
@@ -122,7 +122,7 @@ def bench_row(model:str='vae', # registered model name
 
     def bare_loop(m, opt_cls, amp, cl):
         phases, net = m0.phases, m
-        groups = _phase_params(getattr(m, '_orig_mod', m), phases)
+        groups = phase_params(getattr(m, '_orig_mod', m), phases)
         opt = opt_cls([dict(params=g) for g in groups], lr=1e-3)
         def run():
             t0 = clock()
@@ -215,7 +215,7 @@ def medvae_bench(
     tune_malloc:bool=False, # let malloc keep freed training buffers, as medvae-train does (for every loop)
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
-    _import_variants()
+    import_variants()
     fail = partial(exit_usage, 'medvae-bench')
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
     unknown = [m for m in names if m not in MODELS]

@@ -12,7 +12,8 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .compare import (UsageError, Interrupted, exit_usage, check_out, train_run, resume_run, run_finished, eval_run, compare,
+from .core import UsageError, exit_usage
+from .compare import (Interrupted, check_out, train_run, resume_run, run_finished, eval_run, compare,
                                parse_hparams, compare_pretrained)
 from .learner import tune_malloc
 

@@ -14,7 +14,8 @@ from torch import Tensor
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from fastai.torch_core import set_seed
-from .core import (MODELS, create_model, save_model, load_model, atomic_write, _import_variants, load_any, check_model_args,
+from .core import (MODELS, create_model, save_model, load_model, atomic_write, import_variants, load_any, check_model_args,
+                            UsageError,
                             pretrained_dir, pretrained_models, load_pretrained, checksum_lines)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
@@ -28,29 +29,15 @@ from .explore import (recon_figure, samples_figure, loss_figure, encode_all, inf
 
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS',
-           'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'UsageError', 'Interrupted', 'printable',
-           'exit_usage', 'check_out', 'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run',
-           'resume_run', 'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'report_table',
+           'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'Interrupted', 'check_out',
+           'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run', 'resume_run',
+           'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'report_table',
            'side_by_side_figures', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
            'ship_run', 'card_goals', 'model_card', 'interval_table', 'compare_pretrained']
 
 # %% ../nbs/12_compare.ipynb #238226bd
-class UsageError(Exception):
-    "A bad command-line argument: reported in one line, exit code 2."
-
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C during training; the message says where, and how to resume."
-
-def printable(s:str)->str:
-    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
-    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
-
-def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
-               msg)->None:
-    "Print `prog: error: msg` in one line (a `BadFilesError`'s list of files indented below it) and exit with code 2."
-    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
-    print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
-    sys.exit(2)
 
 def check_out(out:str|Path, # the folder to write into
               force:bool=False, # allow a folder that already holds files
@@ -77,7 +64,7 @@ def _available_memory()->int|None:
 def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, seed:int=0, lr:float|None=None,
                      zdim:int|None=None, precision:str='auto', kl_warmup:float=0.3, cache_dir:str|None=None):
     "Raise `UsageError` naming the first bad argument of `medvae-train`."
-    _import_variants()
+    import_variants()
     if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
     try: n_stages(size)
     except ValueError: raise UsageError(f"--size {size}: must be a power of two between 32 and 1024") from None
@@ -109,7 +96,7 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
                   flag:str='--hparams')->dict:
     "Model hyper-parameters from the command line, checked against the model's constructor; `UsageError` names the bad one."
     import ast
-    _import_variants()
+    import_variants()
     if not s: return {}
     if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
     known = [k for k in inspect.signature(MODELS[model].__init__).parameters if k not in ('self', *_RUN_ARGS)]
@@ -408,7 +395,7 @@ def compare(models=None, # model names; default every registered model
             out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
             progress:bool=True)->pd.DataFrame:
     "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
-    _import_variants()
+    import_variants()
     if models is None: models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS]
     unknown = [m for m in models if m not in MODELS]
     if unknown: raise UsageError(f"--models {','.join(unknown)}: unknown; known models: {', '.join(sorted(MODELS))}")

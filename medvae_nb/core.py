@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #f7225b8f
 from __future__ import annotations
-import hashlib, json, inspect, math, os, re
+import hashlib, json, inspect, math, os, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,10 +16,10 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'create_model', 'atomic_write',
-           'save_model', 'check_safetensors', 'check_model_args', 'load_model', 'pretrained_dir', 'pretrained_models',
-           'sha256_file', 'checksum_lines', 'card_checksums', 'verify_checksums', 'load_pretrained',
-           'pretrained_metrics', 'load_any', 'check_model']
+__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
+           'create_model', 'atomic_write', 'save_model', 'check_safetensors', 'check_model_args', 'load_model',
+           'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines', 'card_checksums', 'verify_checksums',
+           'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model', 'UsageError', 'printable', 'exit_usage']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -37,6 +37,7 @@ class LatentModel(nn.Module):
     name:str = None
     loss_terms:tuple = ()
     default_lr:float = 2e-3 # peak learning rate `medvae-train` uses unless told otherwise
+    latent_kind:str = 'vector' # 'vector', 'matrix' or 'codes': see the protocol table
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -88,7 +89,7 @@ def register_model(cls):
     return cls
 
 # %% ../nbs/00_core.ipynb #24afdd03
-def _import_variants():
+def import_variants():
     "Import the variant modules so that they register themselves."
     import importlib
     for mod in ('vae','svae','vpga','vqvae','introvae'):
@@ -100,7 +101,7 @@ def create_model(name:str, # registry key, e.g. 'vae'
                  img_size:int, # side of the square input images, a power of two
                  **kw)->LatentModel: # model hyper-parameters, passed to the class
     "Build the variant registered as `name` for `img_size` px images."
-    if name not in MODELS: _import_variants()
+    if name not in MODELS: import_variants()
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
     return MODELS[name](img_size=img_size, **kw)
@@ -167,7 +168,7 @@ def check_model_args(name:str, # registry key of the model
                      kw:dict, # its hyper-parameters (without `name`)
                      where:str='config')->dict: # what to name in an error (a file, a flag)
     "Raise a `ValueError` naming `where` unless every item of `kw` is an argument of model `name` of the right type and range."
-    _import_variants()
+    import_variants()
     if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"{where}: unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
     params = inspect.signature(MODELS[name].__init__).parameters
@@ -308,8 +309,25 @@ def check_model(model:LatentModel, # the model to check
     assert all(v.ndim == 0 and torch.isfinite(v) for v in losses.values()), f"{model.name}: every loss term must be a finite scalar"
     z = model.encode(x)
     assert tuple(z.shape[1:]) == tuple(model.latent_shape), f"{model.name}: latent {tuple(z.shape[1:])} != latent_shape {model.latent_shape}"
+    dims = {'vector': 1, 'matrix': 3, 'codes': 3}.get(model.latent_kind)
+    assert dims == len(model.latent_shape), f"{model.name}: latent_kind {model.latent_kind!r} does not fit latent_shape {model.latent_shape}"
     for img in (model.decode(z), model.sample(2)):
         assert img.shape[1:] == x.shape[1:], f"{model.name}: decoded shape {tuple(img.shape)}"
         assert img.min() >= 0 and img.max() <= 1, f"{model.name}: decoded images must lie in [0, 1]"
     for ph in model.phases: assert ph.loss in losses, f"{model.name}: phase {ph.name!r} follows unknown term {ph.loss!r}"
     return losses
+
+# %% ../nbs/00_core.ipynb #0ee289b6
+class UsageError(Exception):
+    "A bad command-line argument: reported in one line, exit code 2."
+
+def printable(s:str)->str:
+    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
+    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
+
+def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
+               msg)->None:
+    "Print `prog: error: msg` in one line (a `BadFilesError`'s list of files indented below it) and exit with code 2."
+    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
+    print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
+    sys.exit(2)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from fastai.data.core import DataLoaders, TfmdDL
+from fastcore.meta import delegates
 from .phantom import KneePhantom
 
 # %% auto #0
@@ -496,9 +497,10 @@ def scan_data(path:str|Path, # folder or manifest CSV
         except (ValueError, FileNotFoundError) as e: bad.append(dict(path=str(p), reason=str(e).removeprefix(f"{p}: ")))
     return items, pd.DataFrame(bad, columns=['path', 'reason'])
 
-def scan_folder(path:str|Path, check:bool=True, **kw)->tuple:
+@delegates(scan_data, but=['path', 'check'])
+def scan_folder(path:str|Path, check:bool=True, **kwargs)->tuple:
     "The readable files below `path` and a DataFrame of the bad ones (`scan_data` for one-file-one-image folders)."
-    items, bad = scan_data(path, check=check, **kw)
+    items, bad = scan_data(path, check=check, **kwargs)
     return [it['path'] for it in items], bad
 
 # %% ../nbs/02_data.ipynb #cf8ff9f6
@@ -543,6 +545,7 @@ def phantom_images(size:int, n:int, seed:int=0, kl_grades=None,
     return res
 
 # %% ../nbs/02_data.ipynb #7333bb16
+@delegates(make_dls, but=['train_ds', 'valid_ds', 'bs'])
 def phantom_dls(size:int=64, # image side in pixels
                 n:int=1024, # number of phantom knees, train + valid
                 bs:int=32, # batch size
@@ -550,13 +553,13 @@ def phantom_dls(size:int=64, # image side in pixels
                 valid_pct:float=0.2, # fraction held out for validation
                 kl_grades=None, # restrict to these KL grades, e.g. (0, 1) for a healthy-only training set
                 cache_dir:str|Path=None, # keep the rendered phantom on disk here for later runs
-                **kw)->DataLoaders:
+                **kwargs)->DataLoaders:
     "DataLoaders over `n` phantom knee radiographs, rendered once."
     images, factors = phantom_images(size, n, seed, kl_grades, cache_dir)
     tr, va = split_idx(n, valid_pct, seed)
     def _ds(idx): return ArrayDataset(images, labels=factors['kl_grade'].values[idx],
                                       factors=factors.iloc[idx].reset_index(drop=True), idx=idx)
-    return make_dls(_ds(tr), _ds(va), bs=bs, **kw)
+    return make_dls(_ds(tr), _ds(va), bs=bs, **kwargs)
 
 # %% ../nbs/02_data.ipynb #aa17fac5
 class BadFilesError(ValueError):
@@ -577,6 +580,7 @@ def split_items(items:list, valid_pct:float=0.2, seed:int=0)->tuple:
     va = {files[i] for i in va}
     return [i for i, it in enumerate(items) if str(it['path']) not in va], [i for i, it in enumerate(items) if str(it['path']) in va]
 
+@delegates(make_dls, but=['train_ds', 'valid_ds', 'bs'])
 def data_dls(path:str|Path, # folder or manifest CSV (see `FORMATS`)
              size:int=64, bs:int=32, seed:int=0, valid_pct:float=0.2,
              format:str='auto', # layout, see `FORMATS` ('auto': `detect_format`)
@@ -585,7 +589,7 @@ def data_dls(path:str|Path, # folder or manifest CSV (see `FORMATS`)
              key:str=None, axis:int=0, n_slices:int=None, # volumes: HDF5 dataset, slice axis, slices per volume
              bilateral:bool=False, # split each radiograph into its two knees
              cache_dir:str|Path=None, # keep resized images here
-             **kw)->DataLoaders:
+             **kwargs)->DataLoaders:
     "DataLoaders over the data at `path`, read lazily and fitted to `size`."
     path = Path(path)
     items, bad = scan_data(path, format, check, key, axis, n_slices, bilateral)
@@ -593,7 +597,7 @@ def data_dls(path:str|Path, # folder or manifest CSV (see `FORMATS`)
     if not items: raise ValueError(f"{path}: no readable images")
     tr, va = split_items(items, valid_pct, seed)
     def _ds(idx): return ImageFileDataset([items[i] for i in idx], size, labels=[items[i].get('label') for i in idx], cache_dir=cache_dir)
-    dls = make_dls(_ds(tr), _ds(va), bs=bs, **kw)
+    dls = make_dls(_ds(tr), _ds(va), bs=bs, **kwargs)
     dls.bad_files, dls.format = bad, format if format != 'auto' else detect_format(path)
     return dls
 
@@ -620,6 +624,6 @@ def get_dls(data:str|Path='phantom', # 'phantom', or a folder / manifest CSV (se
             size:int=64, bs:int=32,
             n:int=1024, # phantom images (ignored for data on disk)
             seed:int=0, valid_pct:float=0.2, **kw)->DataLoaders:
-    "DataLoaders for `data`: the embedded phantom, or data on disk in any of the `FORMATS`."
+    "DataLoaders for `data`: the embedded phantom, or data on disk in any of the `FORMATS`; `kw` go to `phantom_dls` or `data_dls`."
     if str(data) == 'phantom': return phantom_dls(size=size, n=n, bs=bs, seed=seed, valid_pct=valid_pct, **kw)
     return data_dls(data, size=size, bs=bs, seed=seed, valid_pct=valid_pct, **kw)

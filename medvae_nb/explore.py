@@ -172,7 +172,7 @@ class LatentExplorer:
         self.mean, self.sd = self.z_data.mean(0), self.z_data.std(0) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
         self.info = latent_information(model, x) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
         shape = tuple(model.latent_shape)
-        self.kind = 'codes' if hasattr(model, 'vq') else 'vector' if len(shape) == 1 else 'spatial'
+        self.kind = model.latent_kind # 'vector', 'matrix' or 'codes' (`00_core`)
         self.z0 = self.z_data[0].clone() # the start; `z` the latent shown
         self.z, self._hold, self.decode_ms = self.z0.clone(), False, float('nan')
         self._build(n_sliders)
@@ -244,7 +244,7 @@ def _index(self:LatentExplorer, k:int=0):
     "Flat indices into `z` that slider `k` controls."
     if self.kind == 'vector': return [self.dims[k]]
     shape = self.model.latent_shape
-    if self.kind == 'spatial': return [int(np.ravel_multi_index((self.channel.value, self.row.value, self.col.value), shape))]
+    if self.kind == 'matrix': return [int(np.ravel_multi_index((self.channel.value, self.row.value, self.col.value), shape))]
     D, h, w = shape
     return [int(np.ravel_multi_index((c, self.row.value, self.col.value), shape)) for c in range(D)]
 
@@ -316,7 +316,7 @@ def _build(self:LatentExplorer, n_sliders:int):
     "Make the widgets, wire them up and lay them out."
     n = len(self.images)
     self.selectors, self.sliders = (self._vector_controls(n_sliders) if self.kind == 'vector' else
-                                    self._spatial_controls() if self.kind == 'spatial' else self._code_controls())
+                                    self._spatial_controls() if self.kind == 'matrix' else self._code_controls())
     self.image = W.Image(format='png', width=self.size, height=self.size)
     self.status = W.HTML()
     self.start = W.Dropdown(options=[('random sample', -1)] + [(f'image {i}', i) for i in range(n)], value=0, description='start')

@@ -21,18 +21,19 @@ import fastai.callback.schedule # Learner.fit_one_cycle, lr_find
 from fastai.callback.training import GradientAccumulation
 from fastai.optimizer import OptimWrapper
 from fastai.distributed import DistributedDL
-from fastai.torch_core import rank_distrib, num_distrib
+from fastai.torch_core import rank_distrib, num_distrib, to_float
 from fastcore.basics import patch, noop
+from fastcore.meta import delegates
 import torch.distributed as dist
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from safetensors.torch import save_file, load_file
 from .core import LatentModel, Phase, save_model, atomic_write, check_safetensors
 
 # %% auto #0
-__all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_splitter', 'PhasesCallback', 'cpu_has_bf16', 'best_precision',
-           'Autocast', 'KLWarmup', 'NonFiniteGuard', 'History', 'latest_checkpoint', 'save_checkpoint',
-           'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked', 'RunLock', 'check_space', 'tune_malloc',
-           'fast_adamw', 'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
+__all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_params', 'phase_splitter', 'PhasesCallback', 'cpu_has_bf16',
+           'best_precision', 'Autocast', 'KLWarmup', 'NonFiniteGuard', 'History', 'latest_checkpoint',
+           'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked', 'RunLock', 'check_space',
+           'tune_malloc', 'fast_adamw', 'vae_learner', 'init_distrib', 'DataParallel', 'data_parallel']
 
 # %% ../nbs/04_learner.ipynb #f06a0c87
 class ModelLoss:
@@ -66,12 +67,10 @@ class AutoencoderCallback(Callback):
         self.learn.xb, self.learn.yb = (x,), (x,)
 
 # %% ../nbs/04_learner.ipynb #7f4a9647
-def _to_float(o):
-    "fp32 copies of the floating tensors in `o` (a tensor or a dict of them)."
-    if isinstance(o, dict): return {k: _to_float(v) for k, v in o.items()}
-    return o.float() if isinstance(o, Tensor) and o.is_floating_point() else o
-
-def _phase_params(model, phases):
+def phase_params(model, # a `LatentModel`
+                 phases, # its `phases` (or another schedule of `Phase`s)
+                )->list: # one list of trainable parameters per phase
+    "The trainable parameters each phase moves; a `ValueError` if a parameter belongs to two phases."
     groups = [[p for p in ph.params(model) if p.requires_grad] for ph in phases]
     seen = {}
     for ph, g in zip(phases, groups):
@@ -82,14 +81,14 @@ def _phase_params(model, phases):
 
 def phase_splitter(model:LatentModel)->list:
     "One parameter group per phase of `model` (fastai splitter)."
-    return _phase_params(model, model.phases)
+    return phase_params(model, model.phases)
 
 class PhasesCallback(Callback):
     "Back-propagate each phase's loss term into that phase's parameters only; step and re-run the forward pass before a `fresh_forward` phase."
     order = 5
     def before_fit(self):
         self.schedule = self.model.phases
-        self.groups = _phase_params(self.model, self.schedule)
+        self.groups = phase_params(self.model, self.schedule)
         self.simple = len(self.schedule) == 1 and self.schedule[0].loss == 'loss' and self.schedule[0].clip is None
         self.accum = next((cb for cb in self.learn.cbs if isinstance(cb, GradientAccumulation)), None)
         if self.accum is not None and any(ph.fresh_forward for ph in self.schedule):
@@ -106,7 +105,7 @@ class PhasesCallback(Callback):
     def _refresh(self):
         "Forward pass and loss again, with the weights just updated."
         with getattr(self.learn, 'amp_ctx', nullcontext)():
-            pred = _to_float(self.model(*self.xb))
+            pred = to_float(self.model(*self.xb))
             self.loss_func(pred, *self.yb)
         return self.loss_func.terms
     def before_backward(self):
@@ -151,7 +150,7 @@ class Autocast(Callback):
     def before_batch(self):
         self.ctx = torch.autocast(self.device_type, dtype=self.dtype)
         self.ctx.__enter__()
-    def after_pred(self): self.learn.pred = _to_float(self.pred)
+    def after_pred(self): self.learn.pred = to_float(self.pred)
     def after_loss(self): self.ctx.__exit__(None, None, None)
     def after_cancel_batch(self):
         if torch.is_autocast_enabled(self.device_type): self.ctx.__exit__(None, None, None)
@@ -217,7 +216,7 @@ class NonFiniteGuard(Callback):
         "Handle a NaN or infinite gradient as a failure, naming the phase and its loss term."
         if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.model.parameters()): return # every step: cheap
         phases = self.model.phases # only on failure: which phase's gradient it is
-        for ph, group in zip(phases, _phase_params(self.model, phases)):
+        for ph, group in zip(phases, phase_params(self.model, phases)):
             if any(p.grad is not None and not torch.isfinite(p.grad).all() for p in group):
                 self._fail(f"gradient of loss term {ph.loss!r} (phase {ph.name!r})")
     def before_step(self): self.check_grads()
@@ -337,9 +336,10 @@ class EpochCheckpoint(Callback):
         if getattr(self.learn, 'nonfinite', None) is None: save_checkpoint(self.learn, self.path, self.epoch)
 
 # %% ../nbs/04_learner.ipynb #ee0b014b
+@delegates(Learner.fit_one_cycle, but=['n_epoch', 'lr_max'])
 def resume_fit(learn:Learner, n_epoch:int, # the run's total number of epochs
                lr_max=None, start_epoch:int=0, # first epoch to run (from `load_checkpoint`)
-               **kw):
+               **kwargs):
     "`learn.fit_one_cycle(n_epoch, lr_max)`, running only epochs `start_epoch`..`n_epoch-1`."
     if start_epoch >= n_epoch: return
     def _do_fit():
@@ -349,7 +349,7 @@ def resume_fit(learn:Learner, n_epoch:int, # the run's total number of epochs
             learn.epoch = epoch
             learn._with_events(learn._do_epoch, 'epoch', CancelEpochException)
     learn._do_fit = _do_fit # the instance attribute shadows Learner._do_fit for this call only
-    try: learn.fit_one_cycle(n_epoch, lr_max, **kw)
+    try: learn.fit_one_cycle(n_epoch, lr_max, **kwargs)
     finally: del learn._do_fit
 
 # %% ../nbs/04_learner.ipynb #6ad0ef72
@@ -413,6 +413,7 @@ def fast_adamw(device=None):
     device = torch.device(device or 'cpu')
     return partial(torch.optim.AdamW, **(dict(fused=True) if device.type in ('cpu', 'cuda') else dict(foreach=True)))
 
+@delegates(Learner, but=['dls', 'model', 'loss_func', 'splitter', 'metrics'])
 def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 model:LatentModel, # any registered variant
                 lr:float=1e-3, # default learning rate
@@ -424,7 +425,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 opt_func=None, # default: torch AdamW through OptimWrapper
                 wd:float=0.,
                 accum:int=1, # gradient accumulation: one optimiser step every `accum` batches
-                **kw)->Learner:
+                **kwargs)->Learner:
     "A fastai `Learner` that trains any `LatentModel` on `dls`."
     device = getattr(dls, 'device', None) or torch.device('cpu')
     if precision == 'auto': precision = best_precision(device)
@@ -442,7 +443,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
     if path is not None: cbs += [History(Path(path).absolute()/'history.csv'), EpochCheckpoint(Path(path).absolute())]
     if opt_func is None: opt_func = partial(OptimWrapper, opt=fast_adamw(device))
     learn = Learner(dls, model, loss_func=ModelLoss(model), opt_func=opt_func, lr=lr, wd=wd, splitter=phase_splitter,
-                    metrics=[LossTerm(t) for t in model.loss_terms], cbs=cbs, path=path or '.', **kw)
+                    metrics=[LossTerm(t) for t in model.loss_terms], cbs=cbs, path=path or '.', **kwargs)
     if precision == 'bf16': learn.add_cb(Autocast(torch.bfloat16))
     elif precision == 'fp16':
         from fastai.callback.fp16 import MixedPrecision

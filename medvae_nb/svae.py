@@ -48,7 +48,7 @@ def low_rank_mean(u1:Tensor, # left factors, (..., r, n)
 @register_model
 class SpatialVAE(LatentModel):
     "Wang, Yuan & Ji's Spatial VAE: C channels of d×d matrix-variate normal latents, low-rank mean, MN(0, I, I) prior."
-    name, loss_terms = 'svae', ('recon', 'kl')
+    name, loss_terms, latent_kind = 'svae', ('recon', 'kl'), 'matrix'
     def __init__(self, img_size:int=64, # side of the square input images
                  channels:int=16, # C, number of latent matrices
                  d:int=4, # side of each latent matrix, also the backbone's bottom resolution

@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch, store_attr
+from fastcore.meta import delegates
 from fastai.data.core import DataLoaders
 from .core import LatentModel, Phase, register_model
 from .backbone import Encoder, Decoder
@@ -193,7 +194,7 @@ def _bottom(img_size:int, bottom:int=None)->int:
 @register_model
 class VQVAE(LatentModel):
     "van den Oord et al.'s VQ-VAE on the shared backbone, with a transformer prior over its code maps for sampling."
-    name, loss_terms = 'vqvae', ('recon', 'vq', 'perplexity', 'usage')
+    name, loss_terms, latent_kind = 'vqvae', ('recon', 'vq', 'perplexity', 'usage'), 'codes'
     def __init__(self, img_size:int=64, # side of the square input images
                  K:int=512, D:int=64, beta:float=0.25, # codebook size, code dimension, commitment weight
                  ema:bool=False, decay:float=0.99, # EMA codebook updates (instead of the codebook loss) and their decay
@@ -285,12 +286,13 @@ def code_dls(model:VQVAE, # a trained VQ-VAE
 
 # %% ../nbs/08_vqvae.ipynb #7edc0113
 @patch
+@delegates(vae_learner, but=['dls', 'model', 'lr'])
 def fit_prior(self:VQVAE, dls:DataLoaders, # the image DataLoaders the autoencoder was trained on
               epochs:int=10, lr:float=3e-3, progress:bool=True,
               bs:int=None, # batch size of the code maps (default: that of `dls`)
-              **kw): # passed to `vae_learner` (precision, cbs, ...)
+              **kwargs): # passed to `vae_learner` (precision, cbs, ...)
     "Train the prior over code maps on the codes of `dls`' images through `vae_learner`; returns its `Learner`."
-    learn = vae_learner(code_dls(self, dls, bs), self.prior, lr=lr, **kw)
+    learn = vae_learner(code_dls(self, dls, bs), self.prior, lr=lr, **kwargs)
     if progress: learn.fit_one_cycle(epochs, lr)
     else:
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)

@@ -4,8 +4,8 @@ import pytest, torch
 from medvae_nb.core import load_model
 from clirun import run
 
-from medvae_nb.core import MODELS as REGISTRY, _import_variants
-_import_variants()
+from medvae_nb.core import MODELS as REGISTRY, import_variants
+import_variants()
 # every variant whose notebook has landed (the registry fills itself from medvae_nb.vae, .svae, .vpga, .vqvae, .introvae)
 MODELS = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in REGISTRY]
 

@@ -1,8 +1,8 @@
 "The variants' shared contract at 64 px, for every registered model: forward, finite loss, backward, shapes, save/load."
 import pytest, torch
-from medvae_nb.core import MODELS, _import_variants, create_model, check_model, save_model, load_model
+from medvae_nb.core import MODELS, import_variants, create_model, check_model, save_model, load_model
 
-_import_variants()
+import_variants()
 NAMES = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS]
 
 def test_all_five_registered():
