@@ -434,6 +434,12 @@ def heldout_knees(size:int, n:int=512, seed:int=10_000)->tuple:
     "`n` held-out phantom knees at `size` px, and the same knees rendered without noise; rendered once per process."
     return KneePhantom(size).generate(n, seed=seed), torch.as_tensor(KneePhantom(size, noise=False).generate(n, seed=seed).images)
 
+@functools.lru_cache(maxsize=2)
+def _heldout_r2(size:int, n:int, seed:int):
+    "R² of the clinical measurements from the held-out knees themselves: the reference every model's reconstructions are held to."
+    batch, _ = heldout_knees(size, n, seed)
+    return measurement_r2(torch.as_tensor(batch.images, dtype=torch.float32), batch.factors)
+
 @torch.no_grad()
 def card_eval(model, # a trained `LatentModel`
               n:int=512, # held-out knees
@@ -442,7 +448,7 @@ def card_eval(model, # a trained `LatentModel`
               set_size:int=256, # samples per set, each scored against half of the held-out knees (alternate halves)
               n_boot:int=2000, bs:int=64)->dict:
     "The numbers of a model card: reconstruction, sample and clinical-measurement metrics with 95% intervals."
-    model.eval()
+    model.eval().to(memory_format=torch.channels_last) # fp32 convolutions on a CPU: 1.4× faster channels-last (the VAE's decoder)
     if not set_size <= n: raise ValueError(f"set_size {set_size} must be at most n {n}")
     batch, clean = heldout_knees(model.img_size, n, seed)
     x = torch.as_tensor(batch.images, dtype=torch.float32)
@@ -460,7 +466,7 @@ def card_eval(model, # a trained `LatentModel`
     for k in SAMPLE_METRICS:
         v = [d[k] for d in sets]
         res[k] = dict(_interval(v, t_interval(v)), sets=v)
-    r2x, r2r = measurement_r2(x, batch.factors), measurement_r2(rec, batch.factors)
+    r2x, r2r = _heldout_r2(model.img_size, n, seed), measurement_r2(rec, batch.factors)
     res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
     res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())
     return dict(res, n=n, seed=seed, n_sets=n_sets, set_size=set_size)

@@ -317,7 +317,7 @@ def check_model(model:LatentModel, # the model to check
     for ph in model.phases: assert ph.loss in losses, f"{model.name}: phase {ph.name!r} follows unknown term {ph.loss!r}"
     return losses
 
-# %% ../nbs/00_core.ipynb #0ee289b6
+# %% ../nbs/00_core.ipynb #b50ea0bd
 class UsageError(Exception):
     "A bad command-line argument: reported in one line, exit code 2."
 

@@ -136,6 +136,14 @@ class CausalSelfAttention(nn.Module):
         q, k, v = self.qkv(x).view(B, L, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.)
         return self.proj(y.transpose(1, 2).reshape(B, L, C))
+    def step(self, x:Tensor, # (B, 1, dim): the newest position only
+             cache:list)->Tensor: # [] at the first position, then the keys and values of the positions before (updated)
+        "`forward` at the newest position, from the keys and values of the earlier ones (sampling, in eval mode)."
+        B, _, C = x.shape
+        q, k, v = self.qkv(x).view(B, 1, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
+        if cache: k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        cache[:] = [k, v]
+        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, 1, C)) # every key is in its past
 
 class TransformerBlock(nn.Module):
     "Pre-norm transformer block: causal self-attention and an MLP, each with a residual connection."
@@ -145,6 +153,10 @@ class TransformerBlock(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), nn.Dropout(dropout))
     def forward(self, x:Tensor)->Tensor:
         x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+    def step(self, x:Tensor, cache:list)->Tensor:
+        "`forward` at the newest position only (see `CausalSelfAttention.step`)."
+        x = x + self.attn.step(self.ln1(x), cache)
         return x + self.mlp(self.ln2(x))
 
 # %% ../nbs/08_vqvae.ipynb #2c6c045a
@@ -175,16 +187,25 @@ class CodePrior(LatentModel):
         return dict(loss=nll, nll=nll)
 
     @torch.no_grad()
+    def step_logits(self, prev:Tensor, # (B,) the code before position `i` (the start token `K` at i = 0)
+                    i:int, caches:list)->Tensor: # one cache per block, `[]` at i = 0
+        "Logits `(B, K)` of the code at position `i`, given the earlier ones through `caches`: `seq_logits`, one position at a time."
+        x = self.tok(prev)[:, None] + self.pos[i]
+        for blk, cache in zip(self.blocks, caches): x = blk.step(x, cache)
+        return self.head(x)[:, 0]
+
+    @torch.no_grad()
     def sample(self, n:int, temperature:float=1.0)->Tensor: # (n, h, w) long
         "Draw `n` code maps, one code at a time in raster order (in eval mode)."
         was = self.training
         self.eval()
-        seq = torch.zeros(n, 0, dtype=torch.long, device=self.device)
-        for _ in range(self.h * self.w):
-            logits = self.seq_logits(torch.cat([seq, seq.new_zeros(n, 1)], 1))[:, -1].float()
-            seq = torch.cat([seq, torch.multinomial(F.softmax(logits / temperature, -1), 1)], 1)
+        code, caches, seq = torch.full((n,), self.K, dtype=torch.long, device=self.device), [[] for _ in self.blocks], []
+        for i in range(self.h * self.w):
+            logits = self.step_logits(code, i, caches).float()
+            code = torch.multinomial(F.softmax(logits / temperature, -1), 1)[:, 0]
+            seq.append(code)
         self.train(was)
-        return seq.view(n, self.h, self.w)
+        return torch.stack(seq, 1).view(n, self.h, self.w)
 
 # %% ../nbs/08_vqvae.ipynb #5d81fa80
 def _bottom(img_size:int, bottom:int=None)->int:
