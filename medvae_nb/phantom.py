@@ -7,10 +7,11 @@ Docs: https://medvae-nb.github.io/medvae-nb/phantom.html.md"""
 # %% auto #0
 __all__ = ['MASK_NAMES', 'MARGINS', 'FACTOR_NAMES', 'ANATOMY_NAMES', 'JSW_NORMAL_MM', 'CONDYLES', 'LATERAL_RISE', 'FEM_Y',
            'FEM_WM', 'FEM_WL', 'TIB_Y', 'TIB_WM', 'TIB_WL', 'MU', 'OSTEO', 'FEM_TAB', 'TIB_TAB', 'COMPARTMENT_X',
-           'KL_RULES', 'NARROWED_MM', 'smin', 'smax', 'ellipse_sdf', 'softramp', 'chord', 'smoothstep', 'capsule_sdf',
-           'bone_attenuation', 'profile_table', 'table_lerp', 'condyle_sdf', 'femur_sdf', 'plateau_profile',
-           'tibia_sdf', 'fibula_sdf', 'patella_sdf', 'soft_tissue', 'trabecular_tile', 'KneePhantom', 'kl_grade',
-           'sample_factors', 'PhantomBatch', 'write_phantom']
+           'LONG_BONES', 'KL_RULES', 'NARROWED_MM', 'smin', 'smax', 'ellipse_sdf', 'softramp', 'chord', 'smoothstep',
+           'capsule_sdf', 'bone_attenuation', 'profile_table', 'table_lerp', 'condyle_sdf', 'femur_sdf',
+           'plateau_profile', 'tibia_sdf', 'fibula_sdf', 'patella_sdf', 'soft_tissue', 'trabecular_tile', 'KneePhantom',
+           'ramp', 'long_bone', 'osteophytes', 'sclerosis_band', 'kl_grade', 'sample_factors', 'PhantomBatch',
+           'write_phantom']
 
 # %% ../nbs/01_phantom.ipynb #6f06be77
 import numpy as np, pandas as pd
@@ -235,111 +236,131 @@ class KneePhantom:
         bot = t[i1 + j0] + (t[i1 + j1] - t[i1 + j0]) * fx
         return top + (bot - top) * fy
 
-# %% ../nbs/01_phantom.ipynb #b918e238
+# %% ../nbs/01_phantom.ipynb #40d46242
+LONG_BONES = { # the shaft-to-epiphysis profile of each long bone, in mm of its own frame at unit scale:
+    # `epiphysis` and `cancellous` are ramps (towards, edge, width) along the bone's axis `V` (`ramp`); `cortex` (its
+    # thickness), `depth` (the bone's depth along the ray) and `radius` (of its rounded edge) go from shaft to epiphysis
+    'femur':  dict(epiphysis=(+1, -55, 33), cancellous=(+1, -62, 30), cortex=(5.5, 1.3), depth=(28, 58), radius=(14, 4)),
+    'tibia':  dict(epiphysis=(-1, 66, 38), cancellous=(-1, 82, 35), cortex=(5, 1.2), depth=(30, 50), radius=(15, 3)),
+    'fibula': dict(epiphysis=(-1, 55, 20), cancellous=(-1, 55, 20), cortex=(2.5, 1), depth=(14, 22), radius=(7, 0)),
+}
+
+def ramp(V, towards:int, edge:float, width:float):
+    "0 before `edge` and 1 from `edge + width` on, going along `V` in the direction `towards` (+1 or -1); smooth between."
+    return smoothstep(((V - edge) if towards > 0 else (edge - V)) / width)
+
+def long_bone(phi, # signed distance to the bone's outline (mm, negative inside)
+              V, tex, # the bone's axial coordinate (mm, unit scale) and the trabecular texture there
+              bone:dict, # its row of `LONG_BONES`
+              shaft:float=1., scale:float=1., density:float=1., # the knee's `shaft_scale`, `bone_scale`, `bone_density`
+              px:float=1., shift:float=0.): # pixel size (mm); `shift` moves the bone's ramps along `V` (mm)
+    "Attenuation through a long bone whose cortex thins and whose body widens from the shaft to the epiphysis, its marrow turning cancellous."
+    e = ramp(V, bone['epiphysis'][0], bone['epiphysis'][1] + shift, bone['epiphysis'][2])
+    towards, edge, width = bone['cancellous']
+    mu_in = MU['marrow'] + (MU['cancellous'] * (1 + 0.35 * tex) - MU['marrow']) * ramp(V, towards, edge + shift, width)
+    (c0, c1), (d0, d1), (r0, r1) = bone['cortex'], bone['depth'], bone['radius']
+    radius = r0 * shaft * scale + r1 * e if r1 else r0 * shaft * scale # a constant radius stays a number (numpy divides by it differently)
+    return bone_attenuation(phi, c0 * shaft * (1 - e) + c1 * e, d0 * shaft * scale + (d1 - d0 * shaft) * scale * e,
+                            radius, MU['cortex'] * density, mu_in * density, px)
+
+def osteophytes(phi, U, V, bone:str, # the bone's outline; its coordinates (mm, unit scale); 'femur' or 'tibia'
+                sizes:dict, # margin -> osteophyte length (mm), e.g. {'femur_medial': 4.}
+                scale:float, px:float, mask, # `bone_scale`, pixel size; the osteophyte mask in the bone's window (updated)
+                joint_y:dict={}): # compartment -> shift (mm, unit scale) of the margins along `V`
+    "`phi` with an osteophyte at each margin of `bone` that has one: a beak with a broad base in the margin and a blunt tip."
+    for m in MARGINS:
+        s = sizes.get(m, 0.)
+        if not m.startswith(bone) or s <= 0: continue
+        bx, by, ux, uy = OSTEO[m]
+        by = by + joint_y.get(m.split('_')[1], 0.)
+        s_u = s / scale
+        ra, rb = 0.6 * s_u + 1.5, 0.4 + 0.1 * s_u
+        ost = capsule_sdf(U, V, bx - ux * ra, by - uy * ra, bx + ux * 0.9 * s_u, by + uy * 0.9 * s_u, ra, rb)
+        mask |= (ost * scale < px / 2) & (phi * scale > 0)
+        phi = smin(phi, ost, 2)
+    return phi
+
+def sclerosis_band(depth, # depth below the articular surface (mm)
+                   U, phi, # the bone's horizontal coordinate (mm, unit scale) and outline (mm)
+                   compartment:str, level:float, # the affected compartment; the knee's `sclerosis`
+                   px:float, along=1.): # pixel size; an extra weight over the bone (the femur fades it out above the condyle)
+    "Weight in [0, 1] of the dense subchondral band: 3 + 6·`level` mm deep, across the `compartment`'s `COMPARTMENT_X` range."
+    lo, hi = COMPARTMENT_X[compartment]
+    across = smoothstep((U - lo) / 4) * smoothstep((hi - U) / 4)
+    return np.clip(1 - depth / (3 + 6 * level), 0, 1) * (depth > -0.5) * along * across * np.clip(-phi / px + 0.5, 0, 1)
+
+# %% ../nbs/01_phantom.ipynb #26c6251d
+@patch
+def _knee_frame(self:KneePhantom, factor)->tuple:
+    "The pixel grid in the knee's own frame (mm): shifted by `shift_x_mm`, `shift_y_mm` and turned by `rotation_deg`."
+    th = np.deg2rad(factor('rotation_deg'))
+    co, si = np.float32(np.cos(th)), np.float32(np.sin(th))
+    x = self.coords[None, :] - np.float32(factor('shift_x_mm'))
+    y = self.coords[:, None] - np.float32(factor('shift_y_mm'))
+    return co * x + si * y, co * y - si * x
+
 @patch
 def render(self:KneePhantom, f, # factors row (Series or dict)
-          noise:bool=None # add quantum noise; default `self.noise`
+           noise:bool=None # add quantum noise; default `self.noise`
           ):
     "Render one knee from a factors row: image (H,W) float32 in [0,1] and masks (3,H,W) bool."
-    S, px = self.size, np.float32(self.px)
-    g = lambda k, d=0.: float(f[k]) if k in f else d
-    th = np.deg2rad(g('rotation_deg'))
-    co, si = np.float32(np.cos(th)), np.float32(np.sin(th))
-    x = self.coords[None, :] - np.float32(g('shift_x_mm'))
-    y = self.coords[:, None] - np.float32(g('shift_y_mm'))
-    X, Y = co * x + si * y, co * y - si * x
-    A = soft_tissue(X, Y, np.float32(g('soft_tissue_mm', 110)), px)
-    masks = np.zeros((3, S, S), bool)
-    sc, bd, scl = g('bone_scale', 1), g('bone_density', 1), g('sclerosis')
-    jsw = {'medial': g('jsw_medial_mm', 5), 'lateral': g('jsw_lateral_mm', 6)}
+    factor = lambda k, d=0.: float(f[k]) if k in f else d
+    px, (X, Y), masks = np.float32(self.px), self._knee_frame(factor), np.zeros((3, self.size, self.size), bool)
+    A = soft_tissue(X, Y, np.float32(factor('soft_tissue_mm', 110)), px)
+    scale, shaft, density, level = factor('bone_scale', 1), factor('shaft_scale', 1), factor('bone_density', 1), factor('sclerosis')
+    jsw = {'medial': factor('jsw_medial_mm', 5), 'lateral': factor('jsw_lateral_mm', 6)}
     deficit = {c: JSW_NORMAL_MM[c] - jsw[c] for c in jsw}
-    affected = max(deficit, key=deficit.get)
-    wx = lambda U: smoothstep((U - COMPARTMENT_X[affected][0]) / 4) * smoothstep((COMPARTMENT_X[affected][1] - U) / 4)
-    ds = 3 + 6 * scl
-    def osteophytes(U, V, phi, bone, dy={}):
-        for m in MARGINS:
-            s = g(f'osteophyte_{m}_mm')
-            if not m.startswith(bone) or s <= 0: continue
-            bx, by, ux, uy = OSTEO[m]
-            by = by + dy.get(m.split('_')[1], 0.)
-            s_u = s / sc
-            ra, rb = 0.6 * s_u + 1.5, 0.4 + 0.1 * s_u   # broad base in the margin, blunt tip: a beak
-            ost = capsule_sdf(U, V, bx - ux * ra, by - uy * ra, bx + ux * 0.9 * s_u, by + uy * 0.9 * s_u, ra, rb)
-            masks[0][rs, cs] |= (ost * sc < px / 2) & (phi * sc > 0)
-            phi = smin(phi, ost, 2)
-        return phi
-    rs, cs = self._window((-65 * sc, 65 * sc, -250, 250), f)   # all bones lie in this window: texture it once
+    affected = max(deficit, key=deficit.get) # the compartment with the larger deficit carries the sclerosis
+    sizes = {m: factor(f'osteophyte_{m}_mm') for m in MARGINS}
+    rs, cs = self._window((-65 * scale, 65 * scale, -250, 250), f) # all bones lie in this window: texture it once
     c0, tex_all = cs.start, self._texture(X[rs, cs], Y[rs, cs], f)
-    texture = lambda rs, cs: tex_all[rs, cs.start - c0:cs.stop - c0]
-    # femur
-    rs, cs = self._window((-65 * sc, 65 * sc, -250, 10 * sc), f)
-    U, V = X[rs, cs] / sc, Y[rs, cs] / sc
-    phi, cond = femur_sdf(U, V, g('shaft_scale', 1))
-    phi = osteophytes(U, V, phi, 'femur') * sc
-    e = smoothstep((V + 55) / 33)
-    sw = g('shaft_scale', 1)
-    tex = texture(rs, cs)
-    mu_in = MU['marrow'] + (MU['cancellous'] * (1 + 0.35 * tex) - MU['marrow']) * smoothstep((V + 62) / 30)
-    Af = bone_attenuation(phi, 5.5 * sw * (1 - e) + 1.3 * e, 28 * sw * sc + (58 - 28 * sw) * sc * e,
-                          14 * sw * sc + 4 * e, MU['cortex'] * bd, mu_in * bd, px)
-    notch = smoothstep(-ellipse_sdf(U, V, 0.5, -6, 11, 16) / 8)
-    Af -= 0.2 * MU['cancellous'] * bd * 58 * sc * notch * np.clip(-phi / 2, 0, 1)
-    if scl > 0:
-        cy = CONDYLES[affected][1]
-        d = -cond[affected] * sc
-        w = np.clip(1 - d / ds, 0, 1) * (d > -0.5) * smoothstep((V - cy) / 3) * wx(U) * np.clip(-phi / px + 0.5, 0, 1)
-        Af += MU['sclerosis'] * scl * bd * 45 * sc * w
-        masks[1][rs, cs] |= (w > 0.35) & (scl >= 0.1)
-    A[rs, cs] += Af
-    # tibia
-    rs, cs = self._window((-65 * sc, 65 * sc, -15 * sc, 250), f)
-    U, V = X[rs, cs] / sc, Y[rs, cs] / sc
-    phi, dy = tibia_sdf(U, V, jsw['medial'] / sc, jsw['lateral'] / sc, sw)
-    phi = osteophytes(U, V, phi, 'tibia', {'medial': jsw['medial'] / sc, 'lateral': jsw['lateral'] / sc - LATERAL_RISE})
-    phi = phi * sc
-    e = smoothstep((66 - V) / 38)
-    tex = texture(rs, cs)
-    mu_in = MU['marrow'] + (MU['cancellous'] * (1 + 0.35 * tex) - MU['marrow']) * smoothstep((82 - V) / 35)
-    At = bone_attenuation(phi, 5 * sw * (1 - e) + 1.2 * e, 30 * sw * sc + (50 - 30 * sw) * sc * e,
-                          15 * sw * sc + 3 * e, MU['cortex'] * bd, mu_in * bd, px)
-    if scl > 0:
-        d = dy * sc
-        w = np.clip(1 - d / ds, 0, 1) * (d > -0.5) * wx(U) * np.clip(-phi / px + 0.5, 0, 1)
-        At += MU['sclerosis'] * scl * bd * 45 * sc * w
-        masks[1][rs, cs] |= (w > 0.35) & (scl >= 0.1)
-    A[rs, cs] += At
-    # fibula
-    fdx, fdy = g('fibula_dx_mm'), g('fibula_dy_mm')
-    rs, cs = self._window(((-55 + fdx) * sc, (-22 + fdx) * sc, (10 + fdy) * sc, 250), f)
-    U, V = X[rs, cs] / sc, Y[rs, cs] / sc
-    phi = fibula_sdf(U, V, fdx, fdy) * sc
-    tex = texture(rs, cs)
-    e = smoothstep((55 + fdy - V) / 20)
-    A[rs, cs] += bone_attenuation(phi, 2.5 * (1 - e) + 1 * e, 14 * sc + 8 * sc * e, 7 * sc, MU['cortex'] * bd,
-                                  (MU['marrow'] + (MU['cancellous'] * (1 + 0.35 * tex) - MU['marrow']) * e) * bd, px)
-    # patella
-    pdx, pdy = g('patella_dx_mm'), g('patella_dy_mm')
-    rs, cs = self._window(((-22 + pdx) * sc, (28 + pdx) * sc, (-65 + pdy) * sc, (-8 + pdy) * sc), f)
-    U, V = X[rs, cs] / sc, Y[rs, cs] / sc
-    phi = patella_sdf(U, V, pdx, pdy) * sc
-    tex = texture(rs, cs)
-    A[rs, cs] += 0.45 * bone_attenuation(phi, 1.5, 20 * sc, 8 * sc, MU['cortex'] * bd,
-                                        MU['cancellous'] * (1 + 0.35 * tex) * bd, px)
-    # joint-space narrowing masks
-    for c in ('medial', 'lateral'):
+    def bone_frame(box): # a bone's window, its coordinates at unit scale, and the texture there
+        rs, cs = self._window(box, f)
+        return rs, cs, X[rs, cs] / scale, Y[rs, cs] / scale, tex_all[rs, cs.start - c0:cs.stop - c0]
+    def sclerose(Ab, rs, cs, depth, U, phi, along=1.): # the subchondral band of the affected compartment, and its mask
+        if level <= 0: return
+        w = sclerosis_band(depth, U, phi, affected, level, px, along)
+        Ab += MU['sclerosis'] * level * density * 45 * scale * w
+        masks[1][rs, cs] |= (w > 0.35) & (level >= 0.1)
+    rs, cs, U, V, tex = bone_frame((-65 * scale, 65 * scale, -250, 10 * scale)) # femur
+    phi, condyles = femur_sdf(U, V, shaft)
+    phi = osteophytes(phi, U, V, 'femur', sizes, scale, px, masks[0][rs, cs]) * scale
+    Ab = long_bone(phi, V, tex, LONG_BONES['femur'], shaft, scale, density, px)
+    Ab -= 0.2 * MU['cancellous'] * density * 58 * scale * smoothstep(-ellipse_sdf(U, V, 0.5, -6, 11, 16) / 8) * np.clip(-phi / 2, 0, 1) # the notch
+    sclerose(Ab, rs, cs, -condyles[affected] * scale, U, phi, smoothstep((V - CONDYLES[affected][1]) / 3))
+    A[rs, cs] += Ab
+    rs, cs, U, V, tex = bone_frame((-65 * scale, 65 * scale, -15 * scale, 250)) # tibia
+    phi, below = tibia_sdf(U, V, jsw['medial'] / scale, jsw['lateral'] / scale, shaft)
+    joint_y = {'medial': jsw['medial'] / scale, 'lateral': jsw['lateral'] / scale - LATERAL_RISE}
+    phi = osteophytes(phi, U, V, 'tibia', sizes, scale, px, masks[0][rs, cs], joint_y) * scale
+    Ab = long_bone(phi, V, tex, LONG_BONES['tibia'], shaft, scale, density, px)
+    sclerose(Ab, rs, cs, below * scale, U, phi)
+    A[rs, cs] += Ab
+    fdx, fdy = factor('fibula_dx_mm'), factor('fibula_dy_mm')
+    rs, cs, U, V, tex = bone_frame(((-55 + fdx) * scale, (-22 + fdx) * scale, (10 + fdy) * scale, 250))
+    A[rs, cs] += long_bone(fibula_sdf(U, V, fdx, fdy) * scale, V, tex, LONG_BONES['fibula'], 1., scale, density, px, shift=fdy)
+    pdx, pdy = factor('patella_dx_mm'), factor('patella_dy_mm')
+    rs, cs, U, V, tex = bone_frame(((-22 + pdx) * scale, (28 + pdx) * scale, (-65 + pdy) * scale, (-8 + pdy) * scale))
+    A[rs, cs] += 0.45 * bone_attenuation(patella_sdf(U, V, pdx, pdy) * scale, 1.5, 20 * scale, 8 * scale, MU['cortex'] * density,
+                                         MU['cancellous'] * (1 + 0.35 * tex) * density, px)
+    for c in ('medial', 'lateral'): # joint-space narrowing masks
         if deficit[c] <= 0: continue
-        cx, y0 = CONDYLES[c][0] * sc, (LATERAL_RISE * sc if c == 'lateral' else 0.)
-        half = max(jsw[c], 1) / 2 + 1 + px / 2
-        masks[2] |= (np.abs(X - cx) < 13 * sc) & (np.abs(Y + y0 - jsw[c] / 2) < half)
-    if g('laterality') >= 0.5: A, masks = A[:, ::-1], masks[:, :, ::-1]
+        cx, y0 = CONDYLES[c][0] * scale, (LATERAL_RISE * scale if c == 'lateral' else 0.)
+        masks[2] |= (np.abs(X - cx) < 13 * scale) & (np.abs(Y + y0 - jsw[c] / 2) < max(jsw[c], 1) / 2 + 1 + px / 2)
+    if factor('laterality') >= 0.5: A, masks = A[:, ::-1], masks[:, :, ::-1]
+    return self._expose(A, factor, noise), np.ascontiguousarray(masks)
+
+@patch
+def _expose(self:KneePhantom, A, factor, noise:bool=None):
+    "The radiograph of the attenuation map `A`: transmission with the heel effect, quantum noise at the knee's `dose`, inverted."
     r2 = (self.coords / (self.fov_mm / 2)) ** 2
     heel = (0.94 - 0.05 * self.coords / (self.fov_mm / 2))[:, None] * (1 - 0.03 * (r2[:, None] + r2[None, :]))
     T = np.exp(-A) * heel
     if self.noise if noise is None else noise:
-        rng = np.random.default_rng([int(g('seed')), int(g('index')), 7])
+        rng = np.random.default_rng([int(factor('seed')), int(factor('index')), 7])
         n = rng.standard_normal(T.shape, dtype=np.float32)
-        T = T + np.sqrt(T / (self.photons * max(g('dose', 1), 1e-3) * self.px ** 2)) * n
-    return np.clip(1 - T, 0, 1).astype(np.float32), np.ascontiguousarray(masks)
+        T = T + np.sqrt(T / (self.photons * max(factor('dose', 1), 1e-3) * self.px ** 2)) * n
+    return np.clip(1 - T, 0, 1).astype(np.float32)
 
 # %% ../nbs/01_phantom.ipynb #1f7b5d14
 def kl_grade(factors:pd.DataFrame # rows with the osteophyte and joint-space columns
