@@ -59,9 +59,9 @@ def medvae_train(
             out = resume_run(resume)
         else:
             data_kw = dict(format=format, key=key, axis=axis, n_slices=n_slices, bilateral=bilateral, cache_dir=cache_dir)
-            out = train_run(model, data, size, epochs, bs, n, out, seed, lr, kl_warmup, precision, force, skip_bad, zdim,
-                            model_kw=parse_hparams(hparams, model),
-                            checkpointing=checkpointing, accum=accum, data_kw=data_kw)
+            out = train_run(model=model, data=data, size=size, epochs=epochs, bs=bs, n=n, out=out, seed=seed, lr=lr,
+                            kl_warmup=kl_warmup, precision=precision, force=force, skip_bad=skip_bad, zdim=zdim,
+                            model_kw=parse_hparams(hparams, model), checkpointing=checkpointing, accum=accum, data_kw=data_kw)
     except UsageError as e: exit_usage('medvae-train', e)
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)

@@ -23,7 +23,7 @@ from .backbone import n_stages
 from .learner import (vae_learner, best_precision, load_checkpoint, latest_checkpoint, resume_fit, RunLock,
                                RunLocked, check_space, init_distrib, data_parallel, rank_distrib, num_distrib)
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
-                               linear_probe, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval)
+                               linear_probe, few_label_probe, pixel_features, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval)
 from .explore import (recon_figure, samples_figure, loss_figure, encode_all, informative_dims,
                                traversal_figure, residual_figure, interpolation_figure)
 
@@ -33,7 +33,8 @@ __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES',
            'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run', 'resume_run',
            'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'report_table',
            'side_by_side_figures', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
-           'ship_run', 'card_goals', 'model_card', 'interval_table', 'compare_pretrained']
+           'ship_run', 'card_goals', 'model_card', 'interval_table', 'compare_pretrained', 'few_label_grading',
+           'forest_plot']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -682,3 +683,27 @@ def compare_pretrained(models=None, # model names; default every shipped model a
         f"from originals to reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n{r2}\n\n"
         "![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)\n")
     return res
+
+# %% ../nbs/12_compare.ipynb #13f46840
+def few_label_grading(models:dict, # name -> trained `LatentModel` (all at one image size)
+                      n:int=512, seed:int=10_000, # the held-out knees of `card_eval`
+                      n_labels:int=30, draws:int=20)->pd.DataFrame:
+    "`few_label_probe` of the KL grade on each model's latent codes and on two pixel baselines; one row each, with 95% intervals."
+    size = next(iter(models.values())).img_size
+    batch, _ = heldout_knees(size, n, seed)
+    x, grades = torch.as_tensor(batch.images, dtype=torch.float32), batch.factors['kl_grade'].to_numpy()
+    feats = {name: encode_all(m, x).numpy() for name, m in models.items()}
+    feats.update({'pixels: PCA': pixel_features(x.numpy(), 128, 'pca'), 'pixels: random projections': pixel_features(x.numpy(), 128, 'random')})
+    rows = {name: few_label_probe(f, grades, n_labels, draws) for name, f in feats.items()}
+    return pd.DataFrame({name: {f"{k}_{s}": r[k][s] for k in ('spearman', 'accuracy') for s in ('mean', 'lo', 'hi')}
+                         for name, r in rows.items()}).T
+
+def forest_plot(df:pd.DataFrame, # rows with `<metric>_mean`, `<metric>_lo`, `<metric>_hi` columns
+                metric:str, ax=None, label:str=None):
+    "One row per model: the mean and its 95% interval, as a forest plot."
+    ax = ax or plt.subplots(figsize=(5, 0.35 * len(df) + 0.8))[1]
+    y = np.arange(len(df))[::-1]
+    m, lo, hi = (df[f"{metric}_{s}"].to_numpy(float) for s in ('mean', 'lo', 'hi'))
+    ax.errorbar(m, y, xerr=[m - lo, hi - m], fmt='o', capsize=3)
+    ax.set_yticks(y, df.index); ax.set_xlabel(label or metric); ax.grid(axis='x', alpha=0.3)
+    return ax

@@ -19,7 +19,7 @@ __all__ = ['MS_SSIM_MIN_SIDE', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores
            't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
            'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets', 'train_knee_features',
            'load_knee_features', 'knee_frechet_distance', 'measurement_r2', 'mig', 'dci', 'sap', 'linear_probe',
-           'pixel_anomaly_scores', 'image_auroc']
+           'few_label_probe', 'pixel_features', 'pixel_anomaly_scores', 'image_auroc']
 
 # %% ../nbs/10_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -336,6 +336,40 @@ def linear_probe(latents, labels, folds:int=5, seed:int=0)->float:
     if folds < 2 or len(np.unique(y[keep])) < 2: return float('nan')
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     return float(cross_val_score(clf, z[keep], y[keep], cv=folds).mean())
+
+# %% ../nbs/10_metrics.ipynb #88c5e105
+def few_label_probe(features, # (N, D) one feature vector per knee (a latent code, or a baseline's features)
+                    grades, # (N,) the KL grade of each knee
+                    n_labels:int=30, # labelled knees per draw
+                    draws:int=20, # random draws of the labelled knees
+                    alpha:float=1.0, # ridge penalty, on standardised features
+                    seed:int=0)->dict:
+    "Ridge regression of the grade from `n_labels` labelled knees, scored on the rest: Spearman and accuracy over `draws` draws, with 95% t intervals."
+    from scipy.stats import spearmanr
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    z, y = np.asarray(features, np.float64).reshape(len(features), -1), np.asarray(grades)
+    if not 2 <= n_labels < len(y): raise ValueError(f"n_labels must be between 2 and {len(y) - 1} (the knees less one), got {n_labels}")
+    rng, rho, acc = np.random.default_rng(seed), [], []
+    for _ in range(draws):
+        idx = rng.permutation(len(y)); tr, te = idx[:n_labels], idx[n_labels:]
+        pred = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(z[tr], y[tr]).predict(z[te])
+        rho.append(spearmanr(pred, y[te]).statistic if np.ptp(pred) > 0 else 0.)
+        acc.append(float((np.clip(np.rint(pred), y.min(), y.max()) == y[te]).mean()))
+    return {k: dict(mean=float(np.mean(v)), lo=t_interval(v)[0], hi=t_interval(v)[1]) for k, v in (('spearman', rho), ('accuracy', acc))}
+
+def pixel_features(x, # (N, 1, H, W) images
+                   k:int=128, # features per image
+                   kind:str='pca', # 'pca': the leading principal components; 'random': Gaussian random projections
+                   seed:int=0)->np.ndarray: # (N, k)
+    "Label-free baseline features of raw pixels, for `few_label_probe`."
+    v = np.asarray(x, np.float64).reshape(len(x), -1)
+    if kind == 'pca':
+        from sklearn.decomposition import PCA
+        return PCA(min(k, *v.shape), random_state=seed).fit_transform(v)
+    if kind == 'random': return v @ np.random.default_rng(seed).normal(size=(v.shape[1], k)) / math.sqrt(v.shape[1])
+    raise ValueError(f"kind must be 'pca' or 'random', got {kind!r}")
 
 # %% ../nbs/10_metrics.ipynb #53619515
 def pixel_anomaly_scores(residual, # residual maps (N, 1, H, W) or (N, H, W), larger = more anomalous

@@ -236,7 +236,7 @@ class KneePhantom:
         bot = t[i1 + j0] + (t[i1 + j1] - t[i1 + j0]) * fx
         return top + (bot - top) * fy
 
-# %% ../nbs/01_phantom.ipynb #40d46242
+# %% ../nbs/01_phantom.ipynb #d5878448
 LONG_BONES = { # the shaft-to-epiphysis profile of each long bone, in mm of its own frame at unit scale:
     # `epiphysis` and `cancellous` are ramps (towards, edge, width) along the bone's axis `V` (`ramp`); `cortex` (its
     # thickness), `depth` (the bone's depth along the ray) and `radius` (of its rounded edge) go from shaft to epiphysis
@@ -289,7 +289,7 @@ def sclerosis_band(depth, # depth below the articular surface (mm)
     across = smoothstep((U - lo) / 4) * smoothstep((hi - U) / 4)
     return np.clip(1 - depth / (3 + 6 * level), 0, 1) * (depth > -0.5) * along * across * np.clip(-phi / px + 0.5, 0, 1)
 
-# %% ../nbs/01_phantom.ipynb #26c6251d
+# %% ../nbs/01_phantom.ipynb #1822d2e0
 @patch
 def _knee_frame(self:KneePhantom, factor)->tuple:
     "The pixel grid in the knee's own frame (mm): shifted by `shift_x_mm`, `shift_y_mm` and turned by `rotation_deg`."
