@@ -90,9 +90,10 @@ def register_model(cls):
 
 # %% ../nbs/00_core.ipynb #24afdd03
 def import_variants():
-    "Import the variant modules so that they register themselves."
+    "Import the variant modules so that they register themselves (a name registered already, e.g. by a notebook that defines it, stays)."
     import importlib
-    for mod in ('vae','svae','vpga','vqvae','introvae'):
+    for mod in ('vae','svae','vpga','vqvae','introvae'): # each module registers the model of its own name
+        if mod in MODELS: continue
         try: importlib.import_module(f'medvae_nb.{mod}')
         except ModuleNotFoundError as e:
             if e.name != f'medvae_nb.{mod}': raise
