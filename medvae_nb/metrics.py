@@ -357,7 +357,7 @@ def few_label_probe(features, # (N, D) one feature vector per knee (a latent cod
         pred = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(z[tr], y[tr]).predict(z[te])
         rho.append(spearmanr(pred, y[te]).statistic if np.ptp(pred) > 0 else 0.)
         acc.append(float((np.clip(np.rint(pred), y.min(), y.max()) == y[te]).mean()))
-    return {k: dict(mean=float(np.mean(v)), lo=t_interval(v)[0], hi=t_interval(v)[1]) for k, v in (('spearman', rho), ('accuracy', acc))}
+    return {k: dict(zip(('mean', 'lo', 'hi'), (float(np.mean(v)), *t_interval(v)))) for k, v in (('spearman', rho), ('accuracy', acc))}
 
 def pixel_features(x, # (N, 1, H, W) images
                    k:int=128, # features per image
