@@ -18,7 +18,7 @@ from .compare import (Interrupted, check_out, train_run, resume_run, run_finishe
 from .learner import tune_malloc
 
 # %% auto #0
-__all__ = ['medvae_train', 'medvae_eval', 'medvae_compare', 'medvae_phantom']
+__all__ = ['medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
 @call_parse
@@ -92,6 +92,15 @@ def medvae_eval(
     print(', '.join(f"{k} {res[k]:.3f}" for k in keys if k in res))
     print(f"wrote {Path(run)/'metrics.json'} and {Path(run)/'figures'}")
 
+# %% ../nbs/13_cli.ipynb #52e92a57
+def parse_seeds(s:str|None)->tuple|None:
+    "`--seeds` as a tuple of ints ('0,1,2' -> (0, 1, 2)); None when the flag is not given."
+    if s is None: return None
+    try: seeds = tuple(int(v) for v in s.split(',') if v.strip())
+    except ValueError: raise UsageError(f"--seeds {s!r}: must be comma-separated integers, e.g. 0,1,2") from None
+    if not seeds: raise UsageError(f"--seeds {s!r}: name at least one seed")
+    return seeds
+
 # %% ../nbs/13_cli.ipynb #2daa083e
 @call_parse
 def medvae_compare(
@@ -104,6 +113,7 @@ def medvae_compare(
     seed:int=0, # random seed
     n_eval:int=256, # held-out knees to evaluate on
     healthy_only:bool=False, # train on KL 0-1 knees only (makes the anomaly scores meaningful)
+    seeds:str=None, # comma-separated training seeds, e.g. '0,1,2': every model trains once per seed, the report gives mean ± sd (default: --seed)
     force:bool=False, # allow --out to be a folder that already holds files
     pretrained:bool=False, # score the models that ship with the package instead of training (--out defaults to compare-pretrained)
 ):
@@ -118,7 +128,7 @@ def medvae_compare(
             return
         tune_malloc()
         df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
-                     kl_grades=(0, 1) if healthy_only else None)
+                     kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds))
     except UsageError as e: exit_usage('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
 

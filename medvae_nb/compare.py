@@ -23,18 +23,21 @@ from .backbone import n_stages
 from .learner import (vae_learner, best_precision, load_checkpoint, latest_checkpoint, resume_fit, RunLock,
                                RunLocked, check_space, init_distrib, data_parallel, rank_distrib, num_distrib)
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
-                               linear_probe, few_label_probe, pixel_features, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval)
+                               linear_probe, few_label_probe, pixel_features, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval,
+                               anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling)
 from .explore import (recon_figure, samples_figure, loss_figure, encode_all, informative_dims,
                                traversal_figure, residual_figure, interpolation_figure)
 
 # %% auto #0
-__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'LOWER_IS_BETTER', 'REPORT_COLUMNS',
-           'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'Interrupted', 'check_out',
-           'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run', 'resume_run',
-           'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'report_table',
-           'side_by_side_figures', 'compare', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
-           'ship_run', 'card_goals', 'model_card', 'interval_table', 'compare_pretrained', 'few_label_grading',
-           'forest_plot']
+__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS',
+           'MODEL_TITLES', 'CARD_ROWS', 'LOWER_IS_BETTER', 'INTERVAL_FORMATS', 'ANOMALY_METRICS',
+           'DISENTANGLEMENT_METRICS', 'CEILING', 'QUALITY_METRICS', 'Interrupted', 'check_out', 'check_train_args',
+           'parse_hparams', 'run_finished', 'clear_run', 'train_run', 'resume_run', 'reconstruct_all', 'sample_all',
+           'thumbnails', 'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command',
+           'plateau', 'save_half', 'ship_run', 'card_goals', 'model_card', 'interval_markdown', 'card_frame',
+           'interval_table', 'few_label_grading', 'forest_plot', 'anomaly_eval', 'pr_figure', 'anomaly_maps_figure',
+           'disentanglement_eval', 'disentanglement_markdown', 'score_models', 'seed_summary', 'write_report',
+           'compare_pretrained', 'compare']
 
 # %% ../nbs/12_compare.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -356,25 +359,6 @@ def _eval_into(model, run:Path, n:int, seed:int)->dict:
         _save_figure(fig, figs/f'{name}.png')
     return res
 
-# %% ../nbs/12_compare.ipynb #bfa102ca
-LOWER_IS_BETTER = ('mse', 'swd', 'kfd', 'nll_bpd')
-REPORT_COLUMNS = ('psnr', 'ssim', 'ms_ssim', 'mse', 'nll_bpd', 'swd', 'kfd', 'precision', 'recall', 'mig', 'dci_disentanglement',
-                  'dci_completeness', 'sap', 'kl_probe_accuracy', 'anomaly_pixel_auroc', 'anomaly_image_auroc', 'train_time_s')
-
-def report_table(df:pd.DataFrame)->str:
-    "Markdown table of `df` (one row per model), the best value of each metric column in bold."
-    cols = [c for c in REPORT_COLUMNS if c in df.columns]
-    lines = ['| model | ' + ' | '.join(cols) + ' |', '| --- |' + ' --- |' * len(cols)]
-    best = {c: (df[c].min() if c in LOWER_IS_BETTER else df[c].max()) for c in cols if c != 'train_time_s'}
-    for name, row in df.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            s = '–' if pd.isna(v) else (f'{v:.0f}' if c == 'train_time_s' else f'{v:.4f}' if c == 'mse' else f'{v:.3f}')
-            cells.append(f'**{s}**' if c in best and not pd.isna(v) and v == best[c] else s)
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
 # %% ../nbs/12_compare.ipynb #67888d0c
 def side_by_side_figures(trained:dict, # name -> trained model, all at one image size
                          figs:Path, # folder for recon.png and samples.png
@@ -390,39 +374,6 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
                            suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
     _save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
                            suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
-
-def compare(models=None, # model names; default every registered model
-            size:int=64, epochs:int=4, n:int=1024, bs:int=16,
-            out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
-            progress:bool=True)->pd.DataFrame:
-    "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
-    import_variants()
-    if models is None: models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS]
-    unknown = [m for m in models if m not in MODELS]
-    if unknown: raise UsageError(f"--models {','.join(unknown)}: unknown; known models: {', '.join(sorted(MODELS))}")
-    for name in models: check_train_args(name, 'phantom', size, epochs, bs, n, seed=seed) # every flag, before the first model trains
-    if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
-    out = check_out(out, force)
-    rows, trained = {}, {}
-    for name in models:
-        run = train_run(name, size=size, epochs=epochs, bs=bs, n=n, out=out/name, seed=seed, force=force,
-                        kl_grades=kl_grades, progress=progress)
-        res = eval_run(run, n=n_eval)
-        rows[name] = dict(res, train_time_s=json.loads((run/'metrics.json').read_text())['train_time_s'])
-        trained[name] = load_model(run)
-    df = pd.DataFrame.from_dict(rows, orient='index')
-    atomic_write(out/'comparison.csv', df.to_csv())
-    side_by_side_figures(trained, out/'figures', seed=seed)
-    setting = (f"{len(models)} models, {size} px, {n} phantom knees ({'KL grades ' + str(tuple(kl_grades)) if kl_grades else 'all KL grades'}), "
-               f"{epochs} epochs, batch {bs}, seed {seed}; evaluated on {n_eval} held-out knees")
-    atomic_write(out/'report.md', f"# medvae-nb comparison\n\n{setting}.\n\n{report_table(df)}\n\n"
-        "Higher is better except for MSE, NLL, SWD and KFD; the best value of each column is in bold. SWD ×10³ on Laplacian-pyramid "
-        "patches; KFD: Fréchet distance in the knee feature space of `KneeFeatures` (not FID); NLL: importance-sampled "
-        "negative log-likelihood in bits per pixel (models trained on a likelihood only); precision/recall on 16×16 "
-        "thumbnails; MIG/DCI/SAP against the phantom's named factors; anomaly "
-        "scores from residual maps (meaningful for models trained on KL 0–1 only).\n\n"
-        "![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)\n")
-    return df
 
 # %% ../nbs/12_compare.ipynb #c8d16406
 PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees
@@ -447,13 +398,14 @@ def card_eval(model, # a trained `LatentModel`
               seed:int=10_000, # phantom seed of the held-out knees
               n_sets:int=4, # independent sample sets
               set_size:int=256, # samples per set, each scored against half of the held-out knees (alternate halves)
-              n_boot:int=2000, bs:int=64)->dict:
+              n_boot:int=2000, bs:int=64,
+              rec:Tensor=None)->dict: # the model's reconstructions of the held-out knees, if already computed
     "The numbers of a model card: reconstruction, sample and clinical-measurement metrics with 95% intervals."
     model.eval().to(memory_format=torch.channels_last) # fp32 convolutions on a CPU: 1.4× faster channels-last (the VAE's decoder)
     if not set_size <= n: raise ValueError(f"set_size {set_size} must be at most n {n}")
     batch, clean = heldout_knees(model.img_size, n, seed)
     x = torch.as_tensor(batch.images, dtype=torch.float32)
-    rec = reconstruct_all(model, x, bs)
+    rec = reconstruct_all(model, x, bs) if rec is None else rec
     scores = image_scores(rec, x)
     res = {k: _interval(scores[k].numpy(), bootstrap_ci(scores[k].numpy(), n_boot, seed)) for k in PER_IMAGE_METRICS}
     res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
@@ -635,54 +587,45 @@ against the phantom's true factors (goal: a drop of at most 0.1; largest drop {r
 {checksum_lines(folder)}
 """
 
-# %% ../nbs/12_compare.ipynb #cfc1c59f
-def interval_table(res:dict, # model -> `card_eval` result
-                   cols=('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall'))->str:
-    "Markdown table of `card_eval` results with 95% intervals; bold for a best value whose interval clears the runner-up's."
-    fmt = dict(psnr='{:.2f}', ssim='{:.4f}', mse='{:.2e}', kfd='{:.2f}', swd='{:.1f}', precision='{:.3f}', recall='{:.3f}')
-    lines = ['| model | ' + ' | '.join(cols) + ' |', '| --- |' + ' --- |' * len(cols)]
+# %% ../nbs/12_compare.ipynb #d53ed16e
+LOWER_IS_BETTER = ('mse', 'swd', 'kfd', 'nll_bpd')
+INTERVAL_FORMATS = dict(psnr='{:.2f}', ssim='{:.4f}', mse='{:.2e}', kfd='{:.2f}', swd='{:.1f}')
+
+def interval_markdown(df:pd.DataFrame, # one row per model (or baseline): `<metric>_mean`, `_lo`, `_hi` columns, and `_sd` across seeds
+                      metrics, # the metrics to show, in order
+                      lower=LOWER_IS_BETTER, # metrics for which lower is better
+                      fmt:dict=None)->str: # metric -> format, default `INTERVAL_FORMATS` or 3 decimals
+    "Markdown table with 95% intervals; bold for a best value whose interval clears the runner-up's, `=` on leaders that tie."
+    fmt = {**INTERVAL_FORMATS, **(fmt or {})}
+    lines = ['| model | ' + ' | '.join(metrics) + ' |', '| --- |' + ' --- |' * len(metrics)]
     mark = {}
-    for c in cols:
-        lower = c in LOWER_IS_BETTER
-        order = sorted(res, key=lambda m: res[m][c]['mean'], reverse=not lower)
-        if len(order) < 2: continue
-        best, second = res[order[0]][c], res[order[1]][c]
-        clear = best['hi'] < second['lo'] if lower else best['lo'] > second['hi']
-        mark[c, order[0]] = 'best' if clear else 'tie'
-        if not clear: mark[c, order[1]] = 'tie'
-    for name, r in res.items():
+    for c in metrics:
+        v = df[f"{c}_mean"].dropna()
+        if len(v) < 2: continue
+        first, second = v.sort_values(ascending=c in lower).index[:2]
+        clear = (df.at[first, f"{c}_hi"] < df.at[second, f"{c}_lo"]) if c in lower else (df.at[first, f"{c}_lo"] > df.at[second, f"{c}_hi"])
+        mark[c, first] = 'best' if clear else 'tie'
+        if not clear: mark[c, second] = 'tie'
+    for name, r in df.iterrows():
         cells = []
-        for c in cols:
+        for c in metrics:
             f = fmt.get(c, '{:.3f}')
-            s = f"{f.format(r[c]['mean'])} [{f.format(r[c]['lo'])}, {f.format(r[c]['hi'])}]"
+            if pd.isna(r[f"{c}_mean"]): cells.append('–'); continue
+            sd = f" ± {f.format(r[f'{c}_sd'])}" if f"{c}_sd" in r and not pd.isna(r[f"{c}_sd"]) else ''
+            s = f"{f.format(r[f'{c}_mean'])}{sd} [{f.format(r[f'{c}_lo'])}, {f.format(r[f'{c}_hi'])}]"
             cells.append(f"**{s}**" if mark.get((c, name)) == 'best' else f"{s} =" if mark.get((c, name)) == 'tie' else s)
         lines.append(f"| {name} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-def compare_pretrained(models=None, # model names; default every shipped model at `size`
-                       size:int=64, out:str|Path='compare-pretrained', force:bool=False,
-                       n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256, # `card_eval`'s settings (the cards')
-                       root:str|Path=None)->dict: # folder of shipped models; default `pretrained_dir()`
-    "Score the shipped models with `card_eval`, write `report.md` with intervals and figures; returns model -> result."
-    shipped = [k.rsplit('-', 1)[0] for k in pretrained_models(root) if k.endswith(f'-{size}px')]
-    if not shipped: raise UsageError(f"--size {size}: no shipped models at this size; shipped: {', '.join(pretrained_models(root)) or 'none'}")
-    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in shipped] if models is None else list(models)
-    missing = [m for m in models if m not in shipped]
-    if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
-    out = check_out(out, force)
-    trained = {m: load_pretrained(m, size, root=root) for m in models}
-    res = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size) for m, model in trained.items()}
-    atomic_write(out/'comparison.json', json.dumps(res, indent=2))
-    side_by_side_figures(trained, out/'figures', knee_seed=seed)
-    r2 = '\n'.join(f"| {m} | {r['measurement_r2']['max_drop']:.3f} |" for m, r in res.items())
-    atomic_write(out/'report.md', f"# The shipped models compared\n\n{len(models)} shipped models at {size} px, scored on {n} held-out "
-        f"knees (phantom seed {seed}); sample metrics over {n_sets} sets of {set_size} samples. 95% intervals in brackets: bootstrap "
-        f"over the knees (PSNR, SSIM), t over the sample sets (KFD, SWD ×10³, precision, recall).\n\n{interval_table(res)}\n\n"
-        "Bold: the best value, its interval clear of the runner-up's; =: the leaders' intervals overlap (a tie). "
-        "Lower is better for KFD and SWD.\n\nLargest loss of R² of the clinical measurements (joint-space widths, osteophytes) "
-        f"from originals to reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n{r2}\n\n"
-        "![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)\n")
-    return res
+def card_frame(res:dict)->pd.DataFrame: # model -> `card_eval` result
+    "`card_eval` results as a frame: one row per model, `<metric>_mean`, `_lo`, `_hi` columns."
+    return pd.DataFrame({m: {f"{k}_{s}": v[s] for k, v in r.items() if isinstance(v, dict) and 'mean' in v for s in ('mean', 'lo', 'hi')}
+                         for m, r in res.items()}).T
+
+def interval_table(res:dict, # model -> `card_eval` result
+                   cols=('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall'))->str:
+    "Markdown table of `card_eval` results with 95% intervals (`interval_markdown`)."
+    return interval_markdown(card_frame(res), cols)
 
 # %% ../nbs/12_compare.ipynb #13f46840
 def few_label_grading(models:dict, # name -> trained `LatentModel` (all at one image size)
@@ -707,3 +650,266 @@ def forest_plot(df:pd.DataFrame, # rows with `<metric>_mean`, `<metric>_lo`, `<m
     ax.errorbar(m, y, xerr=[m - lo, hi - m], fmt='o', capsize=3)
     ax.set_yticks(y, df.index); ax.set_xlabel(label or metric); ax.grid(axis='x', alpha=0.3)
     return ax
+
+# %% ../nbs/12_compare.ipynb #594b67ba
+ANOMALY_METRICS = ('best_dice', 'fixed_dice', 'pixel_auprc', 'pixel_auroc', 'image_auroc')
+
+def _image_auroc_ci(scores, labels, n_boot:int=1000, seed:int=0)->dict:
+    "Image-level AUROC with a 95% bootstrap interval over the images: each resample weighs the pairwise comparisons by its counts."
+    s, y = np.asarray(scores, np.float64), np.asarray(labels).astype(bool)
+    C = (s[y][:, None] > s[~y][None]) + 0.5 * (s[y][:, None] == s[~y][None]) # (abnormal, normal): 1 where ranked right
+    w = np.random.default_rng(seed).multinomial(len(s), np.full(len(s), 1 / len(s)), size=n_boot).astype(np.float64)
+    wp, wn = w[:, y], w[:, ~y]
+    ok = (wp.sum(1) > 0) & (wn.sum(1) > 0)
+    boot = ((wp @ C) * wn).sum(1)[ok] / (wp.sum(1) * wn.sum(1))[ok]
+    return dict(mean=image_auroc(s, y), lo=float(np.quantile(boot, 0.025)), hi=float(np.quantile(boot, 0.975)))
+
+@torch.no_grad()
+def anomaly_eval(models:dict, # name -> trained `LatentModel` (all at one image size)
+                 n:int=512, seed:int=10_000, # the held-out knees of `card_eval`; those with KL >= 2 are segmented
+                 n_healthy:int=256, healthy_seed:int=20_000, # healthy knees: half for the mean knee, half for the thresholds
+                 q:float=0.99, # quantile of each method's residuals on healthy knees that fixes its threshold
+                 n_boot:int=1000,
+                 recs:dict=None)->dict: # name -> reconstructions of the held-out knees, if already computed
+    "Anomaly scores with 95% intervals of each model's residual and of the `anomaly_baselines`; the curves and maps for the figures."
+    size = next(iter(models.values())).img_size
+    batch, _ = heldout_knees(size, n, seed)
+    x = torch.as_tensor(batch.images, dtype=torch.float32)
+    sick, masks = batch.factors['kl_grade'].to_numpy() >= 2, np.asarray(batch.masks).any(1)
+    if not masks[sick].any() or sick.all(): raise ValueError(f"the {n} held-out knees need findings and healthy knees; take more")
+    healthy = torch.as_tensor(KneePhantom(size).generate(n_healthy, seed=healthy_seed, kl_grades=(0, 1)).images)
+    ref, held = healthy[:n_healthy // 2], healthy[n_healthy // 2:]
+    resid = lambda m, imgs: (imgs - reconstruct_all(m.eval(), imgs)).abs()[:, 0].numpy()
+    maps = {name: ((x - recs[name]).abs()[:, 0].numpy() if recs else resid(m, x), resid(m, held)) for name, m in models.items()}
+    maps.update({k: (v, h) for (k, v), h in zip(anomaly_baselines(x, ref).items(), anomaly_baselines(held, ref).values())})
+    rows, curves = {}, {}
+    for name, (r, h) in maps.items():
+        s = anomaly_scores(r[sick], masks[sick], threshold=healthy_threshold(h, q), n_boot=n_boot)
+        curves[name] = s.pop('pr')
+        s['image_auroc'] = _image_auroc_ci(r.reshape(len(r), -1).mean(1), sick, n_boot)
+        rows[name] = {f"{k}_{t}": s[k][t] for k in ANOMALY_METRICS for t in ('mean', 'lo', 'hi')}
+    return dict(table=pd.DataFrame(rows).T, curves=curves, maps={k: v[0] for k, v in maps.items()}, x=x[:, 0].numpy(),
+                masks=masks, sick=sick, models=list(models))
+
+def pr_figure(ev:dict)->plt.Figure:
+    "Pixel precision-recall curves from `anomaly_eval`: models solid, baselines dashed."
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for name, c in ev['curves'].items():
+        ax.plot(c['recall'], c['precision'], '-' if name in ev['models'] else '--', label=name, lw=1.2)
+    ax.set(xlabel='recall (pixels of findings)', ylabel='precision', xlim=(0, 1), ylim=(0, 1),
+           title='finding segmentation from residuals, KL ≥ 2 knees')
+    ax.legend(fontsize=7); ax.grid(alpha=0.3); fig.tight_layout()
+    return fig
+
+def anomaly_maps_figure(ev:dict, k:int=4)->plt.Figure:
+    "The first `k` held-out knees with findings (top row), then each method's residual map, the findings outlined in cyan."
+    idx, rows = np.flatnonzero(ev['sick'])[:k], ['knee', *ev['maps']]
+    fig, axs = plt.subplots(len(rows), len(idx), figsize=(1.5 * len(idx) + 1, 1.5 * len(rows)), squeeze=False)
+    for r, name in enumerate(rows):
+        for c, i in enumerate(idx):
+            ax = axs[r, c]
+            ax.imshow(ev['x'][i] if name == 'knee' else ev['maps'][name][i], cmap='gray' if name == 'knee' else 'inferno')
+            ax.contour(ev['masks'][i], levels=[0.5], colors='cyan', linewidths=0.6)
+            ax.set_xticks([]); ax.set_yticks([])
+        axs[r, 0].set_ylabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/12_compare.ipynb #3c1c46f6
+DISENTANGLEMENT_METRICS = ('mig', 'sap', 'dci_disentanglement', 'dci_completeness', 'dci_informativeness')
+CEILING = 'true factors + noise (ceiling)'
+
+def disentanglement_eval(models:dict, # name -> trained `LatentModel` (all at one image size)
+                         n:int=512, seed:int=10_000, # the held-out knees of `card_eval`
+                         n_latent_dims:int=64)->pd.DataFrame:
+    "MIG, SAP and DCI of each model's latent against the phantom's factors, and the phantom's `factor_ceiling` as the last row."
+    batch, _ = heldout_knees(next(iter(models.values())).img_size, n, seed)
+    x, f = torch.as_tensor(batch.images, dtype=torch.float32), batch.factors[list(FACTOR_NAMES)].to_numpy(np.float64)
+    rows = {}
+    for name, m in models.items():
+        z = encode_all(m, x)
+        rows[name] = disentanglement(z[:, informative_dims(z, n_latent_dims)].numpy(), f)
+    rows[CEILING] = factor_ceiling(f)
+    return pd.DataFrame(rows).T[list(DISENTANGLEMENT_METRICS)]
+
+def disentanglement_markdown(df:pd.DataFrame)->str:
+    "Markdown table of `disentanglement_eval` (or its mean over seeds), each model's score also as a fraction of the ceiling."
+    lines = ['| model | ' + ' | '.join(DISENTANGLEMENT_METRICS) + ' |', '| --- |' + ' --- |' * len(DISENTANGLEMENT_METRICS)]
+    for name, r in df.iterrows():
+        cells = [f"{r[c]:.3f}" + (f" ± {r[c + '_sd']:.3f}" if c + '_sd' in r else '') +
+                 ('' if name == CEILING else f" ({r[c] / df.at[CEILING, c]:.0%})") for c in DISENTANGLEMENT_METRICS]
+        lines.append(f"| {name} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+# %% ../nbs/12_compare.ipynb #d49982dd
+def score_models(trained:dict, # name -> trained `LatentModel` (all at one image size)
+                 n:int=512, seed:int=10_000, # held-out knees and their phantom seed
+                 n_sets:int=4, set_size:int=256)->dict: # `card_eval`'s sample sets
+    "Every evaluation of a comparison report on `trained`: card metrics, few-label grading, anomaly detection, disentanglement."
+    x = torch.as_tensor(heldout_knees(next(iter(trained.values())).img_size, n, seed)[0].images, dtype=torch.float32)
+    recs = {m: reconstruct_all(model.eval().to(memory_format=torch.channels_last), x) for m, model in trained.items()} # once, for two uses
+    cards = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size, rec=recs[m]) for m, model in trained.items()}
+    try: anomaly = anomaly_eval(trained, n, seed, recs=recs)
+    except ValueError as e: anomaly = dict(error=str(e))
+    return dict(cards=cards, quality=card_frame(cards), grading=few_label_grading(trained, n, seed, n_labels=min(30, n // 2)),
+                anomaly=anomaly, disentanglement=disentanglement_eval(trained, n, seed))
+
+def seed_summary(frames:list)->pd.DataFrame:
+    "Per-seed frames of the same rows as one: each metric's mean over the seeds, `_sd`, and a 95% t interval (`_lo`, `_hi`) across them."
+    if len(frames) == 1: return frames[0]
+    first = frames[0]
+    metrics = [c[:-len('_mean')] for c in first.columns if c.endswith('_mean')]
+    plain = not metrics # point estimates, no intervals (disentanglement): the mean keeps the column's name
+    out = {}
+    for c in metrics or list(first.columns):
+        v = np.stack([f.loc[first.index, c if plain else f"{c}_mean"].to_numpy(float) for f in frames]) # (seeds, rows)
+        out[c if plain else f"{c}_mean"], out[f"{c}_sd"] = v.mean(0), v.std(0, ddof=1)
+        if plain: continue
+        fixed = np.ptp(v, 0) == 0 # a row that does not train (a baseline) keeps its interval over the knees
+        lohi = np.array([(first[f"{c}_lo"].iloc[j], first[f"{c}_hi"].iloc[j]) if fixed[j] else t_interval(v[:, j]) for j in range(v.shape[1])])
+        out[f"{c}_lo"], out[f"{c}_hi"] = lohi[:, 0], lohi[:, 1]
+    return pd.DataFrame(out, index=first.index)
+
+def _clear_winners(df:pd.DataFrame, rows, others, metrics)->list:
+    "The `rows` whose interval lies above every one of `others`' intervals in each of `metrics` (higher is better)."
+    return [r for r in rows if all(df.at[r, f"{m}_lo"] > df.loc[list(others), f"{m}_hi"].max() for m in metrics)]
+
+# %% ../nbs/12_compare.ipynb #679a9ea3
+QUALITY_METRICS = ('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall')
+
+def _forest_figure(df:pd.DataFrame, panels:dict)->plt.Figure:
+    "Forest plots side by side, one per `panels` item (metric -> axis label)."
+    fig, axs = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 0.35 * len(df) + 1.2), sharey=True, squeeze=False)
+    for ax, (m, label) in zip(axs[0], panels.items()): forest_plot(df, m, ax, label)
+    fig.tight_layout()
+    return fig
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)): return o.item()
+    if isinstance(o, np.ndarray): return o.tolist()
+    raise TypeError(type(o))
+
+def write_report(out:Path, # the report's folder: report.md, comparison.json, figures/
+                 title:str, setting:str, # the heading, and a sentence saying what was compared
+                 scores:list, # one `score_models` result per training seed
+                 trained:dict, # the first seed's models, for the side-by-side figures
+                 healthy_only:bool=False)->str: # whether the models trained on KL 0-1 knees only
+    "Write `report.md` with every table, interval and figure of a comparison, and `comparison.json`; returns the report."
+    out = Path(out); figs = out/'figures'; figs.mkdir(parents=True, exist_ok=True)
+    models, k = list(trained), len(scores)
+    quality, grading = seed_summary([s['quality'] for s in scores]), seed_summary([s['grading'] for s in scores])
+    dis = seed_summary([s['disentanglement'] for s in scores])
+    r2 = {m: np.mean([s['cards'][m]['measurement_r2']['max_drop'] for s in scores]) for m in models}
+    side_by_side_figures(trained, figs)
+    _save_figure(_forest_figure(quality, dict(psnr='PSNR (dB)', ssim='SSIM', kfd='KFD (lower is better)', recall='sample recall')),
+                 figs/'intervals.png')
+    _save_figure(_forest_figure(grading, dict(spearman="Spearman's ρ with the KL grade", accuracy='grade accuracy')), figs/'grading.png')
+    how = (f"mean ± sd over {k} training seeds; 95% intervals in brackets, a t interval of the seeds' means (a baseline, "
+           "which does not train, keeps its interval over the knees)" if k > 1 else
+           "95% intervals in brackets: bootstrap over the held-out knees (PSNR, SSIM, anomaly scores), t over the sample sets "
+           "(KFD, SWD ×10³, precision, recall) and over the draws of labelled knees (grading)")
+    pix = [r for r in grading.index if r not in models]
+    best = grading.loc[models, 'spearman_mean'].idxmax()
+    won = _clear_winners(grading, models, pix, ('spearman',))
+    grade_verdict = (f"Latents whose Spearman interval clears both pixel baselines': {', '.join(won)}. " if won else
+                     "No latent's Spearman interval clears both pixel baselines'. ") + \
+                    f"The best latent ({best}) reaches ρ = {grading.at[best, 'spearman_mean']:.3f}."
+    sections = [f"# {title}\n\n{setting}. {how}. Bold: the best value of a column, its interval clear of the runner-up's; "
+                "=: the leaders' intervals overlap (a tie).",
+                f"## Reconstruction and samples\n\n{interval_markdown(quality, QUALITY_METRICS)}\n\nLower is better for KFD and "
+                "SWD (×10³, on Laplacian-pyramid patches). KFD is the Fréchet distance in the knee feature space of "
+                "`KneeFeatures` (not FID); precision and recall on 16×16 thumbnails.\n\n![intervals](figures/intervals.png)\n\n"
+                "Largest loss of R² of the clinical measurements (joint-space widths, osteophytes) from originals to "
+                "reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n" + '\n'.join(f"| {m} | {v:.3f} |" for m, v in r2.items()) +
+                "\n\n![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)",
+                f"## Grading from few labels\n\nA ridge probe of the KL grade on each model's latent codes, from "
+                f"{min(30, scores[0]['cards'][models[0]]['n'] // 2)} labelled knees, scored on the rest, over 20 draws; the same "
+                f"probe on features of the pixels as baselines.\n\n{interval_markdown(grading, ('spearman', 'accuracy'))}\n\n"
+                f"{grade_verdict}\n\n![grading](figures/grading.png)"]
+    ev = scores[0]['anomaly']
+    if 'error' in ev: sections.append(f"## Anomaly detection\n\nNot scored: {ev['error']}.")
+    else:
+        anomaly = seed_summary([s['anomaly']['table'] for s in scores])
+        base = [r for r in anomaly.index if r not in models]
+        won = _clear_winners(anomaly, models, base, ('best_dice', 'pixel_auprc'))
+        verdict = (f"Beat every baseline on ⌈Dice⌉ and AUPRC, with intervals clear of the best baseline's: {', '.join(won)}." if won
+                   else "**No model beats every baseline** on both ⌈Dice⌉ and AUPRC with an interval clear of the best baseline's.")
+        _save_figure(pr_figure(ev), figs/'anomaly_pr.png'); _save_figure(anomaly_maps_figure(ev), figs/'anomaly_maps.png')
+        trained_on = ("The models trained on healthy knees only (KL 0–1), as the method requires." if healthy_only else
+                      "These models trained on knees of every grade, so they reconstruct findings too: train on healthy knees "
+                      "only (`medvae-compare --healthy-only`) for the setting the method is meant for.")
+        sections.append(f"## Anomaly detection\n\nResiduals $|x - \\hat x|$ of the held-out knees with findings (KL ≥ 2) against "
+            "the masks of the findings, as in Baur et al. (2021): ⌈Dice⌉ (`best_dice`, the best over thresholds), Dice at a "
+            "threshold fixed beforehand (`fixed_dice`: the 99th percentile of the method's residuals on healthy knees), AUPRC "
+            "and AUROC over pixels; image AUROC of the mean residual for KL ≥ 2 against KL 0–1. The baselines need no model: "
+            f"the intensity itself, the residual against a blurred copy, the residual against the mean healthy knee. {trained_on}"
+            f"\n\n{interval_markdown(anomaly, ANOMALY_METRICS)}\n\n{verdict}\n\n![precision-recall](figures/anomaly_pr.png)\n\n"
+            "![residual maps, findings outlined](figures/anomaly_maps.png)")
+    sections.append("## Disentanglement\n\nMIG, SAP and DCI against the phantom's named factors, with the ceiling the factors "
+                    "allow (a code that is the factors plus a little noise); in brackets, the fraction of the ceiling. Point "
+                    f"estimates{' (means over the seeds)' if k > 1 else ''}: DCI is too slow to bootstrap.\n\n{disentanglement_markdown(dis)}")
+    report = '\n\n'.join(sections) + '\n'
+    atomic_write(out/'report.md', report)
+    tables = dict(quality=quality, grading=grading, disentanglement=dis)
+    if 'error' not in ev: tables['anomaly'] = anomaly
+    atomic_write(out/'comparison.json', json.dumps(dict({k: v.to_dict('index') for k, v in tables.items()}, max_r2_drop=r2,
+                                                        cards=[s['cards'] for s in scores]), indent=2, default=_json_default))
+    return report
+
+# %% ../nbs/12_compare.ipynb #91ae66e4
+def compare_pretrained(models=None, # model names; default every shipped model at `size`
+                       size:int=64, out:str|Path='compare-pretrained', force:bool=False,
+                       n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256, # `card_eval`'s settings (the cards')
+                       root:str|Path=None)->dict: # folder of shipped models; default `pretrained_dir()`
+    "Score the shipped models with `score_models` and write the report (`write_report`); returns the scores."
+    shipped = [k.rsplit('-', 1)[0] for k in pretrained_models(root) if k.endswith(f'-{size}px')]
+    if not shipped: raise UsageError(f"--size {size}: no shipped models at this size; shipped: {', '.join(pretrained_models(root)) or 'none'}")
+    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in shipped] if models is None else list(models)
+    missing = [m for m in models if m not in shipped]
+    if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
+    out = check_out(out, force)
+    trained = {m: load_pretrained(m, size, root=root) for m in models}
+    scores = score_models(trained, n, seed, n_sets, set_size)
+    write_report(out, 'The shipped models compared', f"{len(models)} shipped models at {size} px (each trained on 2048 phantom knees "
+                 f"of every grade; the model cards give the commands), scored on {n} held-out knees (phantom seed {seed}), sample "
+                 f"metrics over {n_sets} sets of {set_size} samples", [scores], trained)
+    return scores
+
+# %% ../nbs/12_compare.ipynb #63402dc1
+def compare(models=None, # model names; default every registered model
+            size:int=64, epochs:int=4, n:int=1024, bs:int=16,
+            out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
+            progress:bool=True,
+            seeds=None)->pd.DataFrame: # training seeds, e.g. (0, 1, 2): every model trains once per seed; default `(seed,)`
+    "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
+    import_variants()
+    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS] if models is None else list(models)
+    unknown = [m for m in models if m not in MODELS]
+    if unknown: raise UsageError(f"--models {','.join(unknown)}: unknown; known models: {', '.join(sorted(MODELS))}")
+    seeds = [seed] if seeds is None else list(seeds)
+    if not seeds or len(set(seeds)) < len(seeds): raise UsageError(f"--seeds {','.join(map(str, seeds))}: name distinct seeds")
+    for s in seeds:
+        for name in models: check_train_args(name, 'phantom', size, epochs, bs, n, seed=s) # every flag, before the first model trains
+    if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
+    out = check_out(out, force)
+    scores, first, times = [], None, {}
+    for s in seeds:
+        trained = {}
+        for name in models:
+            run = train_run(name, size=size, epochs=epochs, bs=bs, n=n, out=out/name if len(seeds) == 1 else out/f'seed-{s}'/name,
+                            seed=s, force=force, kl_grades=kl_grades, progress=progress)
+            eval_run(run, n=n_eval)
+            times.setdefault(name, []).append(json.loads((run/'metrics.json').read_text())['train_time_s'])
+            trained[name] = load_model(run)
+        scores.append(score_models(trained, n=n_eval, set_size=n_eval // 2))
+        first = first or trained
+    healthy = kl_grades is not None and max(kl_grades) <= 1
+    setting = (f"{len(models)} models, {size} px, {n} phantom knees ({'KL grades ' + str(tuple(kl_grades)) if kl_grades else 'all KL grades'}), "
+               f"{epochs} epochs, batch {bs}, seed{'s ' + ', '.join(map(str, seeds)) if len(seeds) > 1 else ' ' + str(seeds[0])}; "
+               f"evaluated on {n_eval} held-out knees")
+    write_report(out, 'medvae-nb comparison', setting, scores, first, healthy_only=healthy)
+    parts = [seed_summary([sc[k] for sc in scores]) for k in ('quality', 'grading', 'disentanglement')]
+    if 'error' not in scores[0]['anomaly']: parts.append(seed_summary([sc['anomaly']['table'] for sc in scores]))
+    df = pd.concat([p.loc[models] for p in parts], axis=1).assign(train_time_s=[float(np.mean(times[m])) for m in models])
+    atomic_write(out/'comparison.csv', df.to_csv())
+    return df

@@ -18,8 +18,9 @@ from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_s
 __all__ = ['MS_SSIM_MIN_SIDE', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics', 'bootstrap_ci',
            't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
            'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets', 'train_knee_features',
-           'load_knee_features', 'knee_frechet_distance', 'measurement_r2', 'mig', 'dci', 'sap', 'linear_probe',
-           'few_label_probe', 'pixel_features', 'pixel_anomaly_scores', 'image_auroc']
+           'load_knee_features', 'knee_frechet_distance', 'measurement_r2', 'mig', 'dci', 'sap', 'disentanglement',
+           'factor_ceiling', 'linear_probe', 'few_label_probe', 'pixel_features', 'pixel_anomaly_scores', 'image_auroc',
+           'anomaly_histograms', 'anomaly_scores', 'healthy_threshold', 'anomaly_baselines']
 
 # %% ../nbs/10_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -322,6 +323,19 @@ def sap(latents, factors)->float:
     top = np.sort(r2, axis=0)[::-1]
     return float(np.mean(top[0] - (top[1] if len(top) > 1 else 0)))
 
+# %% ../nbs/10_metrics.ipynb #64668491
+def disentanglement(latents, factors, seed:int=0)->dict:
+    "MIG, SAP and the three DCI scores of `latents` (n, d) against `factors` (n, k), in one dict."
+    return dict(mig=mig(latents, factors), sap=sap(latents, factors), **dci(latents, factors, seed=seed))
+
+def factor_ceiling(factors, # (n, k) the true factors
+                   noise:float=0.1, # sd of the Gaussian noise added to the standardised factors
+                   seed:int=0)->dict:
+    "`disentanglement` of a code that is the standardised true factors plus noise: the best the factors allow."
+    v = np.asarray(factors, np.float64)
+    z = (v - v.mean(0)) / np.maximum(v.std(0), 1e-12)
+    return disentanglement(z + noise * np.random.default_rng(seed).normal(size=z.shape), v, seed)
+
 # %% ../nbs/10_metrics.ipynb #6de2a917
 def linear_probe(latents, labels, folds:int=5, seed:int=0)->float:
     "Cross-validated accuracy of a logistic regression predicting `labels` from `latents`; NaN when too few labels to cross-validate."
@@ -387,3 +401,66 @@ def image_auroc(scores, labels)->float:
     "AUROC of per-image anomaly `scores` for boolean `labels` (True = abnormal)."
     from sklearn.metrics import roc_auc_score
     return float(roc_auc_score(np.asarray(labels).astype(bool), np.asarray(scores, np.float64)))
+
+# %% ../nbs/10_metrics.ipynb #cd6e7f57
+def anomaly_histograms(residual, # residual maps (N, ...) of N images, larger = more anomalous
+                       mask, # ground-truth masks of the findings, same shape, bool
+                       edges)->tuple: # increasing thresholds
+    "Per-image counts of abnormal and normal pixels in the bins that `edges` cut: `(pos, neg)`, each (N, len(edges) + 1)."
+    r = np.asarray(residual, np.float32).reshape(len(residual), -1)
+    m = np.asarray(mask).astype(bool).reshape(len(r), -1)
+    nb = len(edges) + 1
+    b = np.searchsorted(np.asarray(edges, np.float32), r, side='right') + nb * np.arange(len(r))[:, None] # bin k: [edges[k-1], edges[k])
+    count = lambda sel: np.bincount(b[sel], minlength=nb * len(r)).reshape(len(r), nb)
+    return count(m), count(~m)
+
+def _curve_scores(pos, neg, fixed:int=None)->dict:
+    "Scores from total bin counts (..., B): flagging the pixels of bins j and above is one operating point per j."
+    tp = np.flip(np.cumsum(np.flip(pos, -1), -1), -1).astype(np.float64) # tp[..., j]: abnormal pixels in bins >= j
+    fp = np.flip(np.cumsum(np.flip(neg, -1), -1), -1).astype(np.float64)
+    P, N = tp[..., :1], fp[..., :1]
+    z = np.zeros_like(P) # the last operating point flags nothing
+    tp, fp = np.concatenate([tp, z], -1), np.concatenate([fp, z], -1)
+    prec = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 1.)
+    rec, fpr = tp / np.maximum(P, 1), fp / np.maximum(N, 1)
+    dice = 2 * tp / np.maximum(tp + fp + P, 1)
+    res = dict(pixel_auroc=((fpr[..., :-1] - fpr[..., 1:]) * (rec[..., :-1] + rec[..., 1:]) / 2).sum(-1),
+               pixel_auprc=((rec[..., :-1] - rec[..., 1:]) * prec[..., :-1]).sum(-1), best_dice=dice.max(-1))
+    if fixed is not None: res['fixed_dice'] = dice[..., fixed]
+    return res, (prec, rec)
+
+def anomaly_scores(residual, # residual maps (N, 1, H, W) or (N, H, W), larger = more anomalous
+                   mask, # ground-truth masks of the findings, same shape, bool
+                   threshold:float=None, # a threshold fixed beforehand (e.g. `healthy_threshold`): adds `fixed_dice`
+                   bins:int=2048, n_boot:int=1000, seed:int=0)->dict:
+    "Pixel AUROC, AUPRC, best Dice (and Dice at `threshold`), each with a 95% bootstrap interval over the images; `pr` is the precision-recall curve."
+    r, m = np.asarray(residual, np.float32).reshape(len(residual), -1), np.asarray(mask).astype(bool).reshape(len(residual), -1)
+    if m.all() or not m.any(): raise ValueError("pixel anomaly scores need masks with both abnormal and normal pixels")
+    q = np.linspace(0, 1, bins // 2 + 1)[1:-1] # half the edges at quantiles of all pixels, half of the abnormal ones'
+    edges = np.unique(np.r_[np.quantile(r, q), np.quantile(r[m], q)].astype(np.float32))
+    if threshold is not None: edges = np.unique(np.r_[edges, np.float32(threshold)])
+    pos, neg = anomaly_histograms(r, m, edges)
+    fixed = None if threshold is None else int(np.searchsorted(edges, np.float32(threshold))) + 1 # first bin at or above it
+    point, pr = _curve_scores(pos.sum(0), neg.sum(0), fixed)
+    w = np.random.default_rng(seed).multinomial(len(r), np.full(len(r), 1 / len(r)), size=n_boot).astype(np.float64) # images per resample
+    boot, _ = _curve_scores(w @ pos.astype(np.float64), w @ neg.astype(np.float64), fixed) # float: BLAS
+    res = {k: dict(mean=float(point[k]), lo=float(np.quantile(boot[k], 0.025)), hi=float(np.quantile(boot[k], 0.975))) for k in point}
+    return dict(res, pr=dict(precision=pr[0].tolist(), recall=pr[1].tolist()))
+
+def healthy_threshold(residual, # residual maps of healthy knees only
+                      q:float=0.99)->float:
+    "The `q` quantile of the residuals of healthy knees: a threshold chosen without any masks."
+    return float(np.quantile(np.asarray(residual, np.float32), q))
+
+# %% ../nbs/10_metrics.ipynb #256810d9
+def anomaly_baselines(x:Tensor, # (N, 1, H, W) knees to score, in [0, 1]
+                      healthy:Tensor, # (M, 1, H, W) healthy knees (for the mean healthy knee)
+                      blur_sigma:float=None, # of the blurred copy, in pixels; default a 32nd of the side
+                     )->dict:
+    "Residual maps (N, H, W) of three baselines that need no model: the intensity, |x - blur(x)| and |x - mean healthy knee|."
+    from torchvision.transforms.functional import gaussian_blur
+    x, healthy = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(healthy, dtype=torch.float32)
+    s = blur_sigma or x.shape[-1] / 32
+    k = 2 * math.ceil(3 * s) + 1
+    return {'intensity': x[:, 0].numpy(), 'blurred residual': (x - gaussian_blur(x, k, s))[:, 0].abs().numpy(),
+            'mean healthy knee': (x - healthy.mean(0, keepdim=True))[:, 0].abs().numpy()}

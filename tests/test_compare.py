@@ -1,5 +1,5 @@
 "The evaluation and comparison console scripts end to end, at a tiny size."
-import json, math
+import json, math, re
 import pandas as pd
 from clirun import run
 
@@ -11,17 +11,21 @@ def test_compare_all_models(tmp_path):
     r = run('medvae-compare', '--size', '32', '--epochs', '1', '--n', '64', '--n-eval', '32', '--out', str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     report = (out/'report.md').read_text()
-    rows = [l for l in report.splitlines() if l.startswith('| ') and not l.startswith(('| model', '| ---'))]
+    lines = report.splitlines()
+    start = [l.startswith('| model') for l in lines].index(True)
+    table = lines[start:start + [not l.startswith('|') for l in lines[start:]].index(True)] # the first table: reconstruction and samples
+    header, rows = [c.strip() for c in table[0].split('|')[1:-1]], table[2:]
     assert [l.split('|')[1].strip() for l in rows] == ['vae', 'svae', 'vpga', 'vqvae', 'introvae'], report
-    header = [c.strip() for c in report.splitlines()[[l.startswith('| model') for l in report.splitlines()].index(True)].split('|')[1:-1]]
     cells = [[c.strip() for c in l.split('|')[1:-1]] for l in rows]
     for j, col in enumerate(header):
         if col in ('model', 'train_time_s'): continue
-        if all(r[j] == '–' for r in cells): continue # a metric no model has (e.g. NLL without a likelihood model)
-        assert any(r[j].startswith('**') for r in cells), f"no best value in bold in column {col}"
+        assert any(r[j].startswith('**') or r[j].endswith(' =') for r in cells), f"no best value (bold) or tie (=) in column {col}"
+        assert all(re.fullmatch(r'\**-?[\d.e+-]+ \[-?[\d.e+-]+, -?[\d.e+-]+\]\**( =)?', r[j]) for r in cells), f"a value without its interval in {col}"
+    for section in ('## Grading from few labels', '## Anomaly detection', '## Disentanglement', 'true factors + noise (ceiling)',
+                    '| mean healthy knee |', '| pixels: PCA |'): assert section in report, section
     df = pd.read_csv(out/'comparison.csv', index_col=0)
-    assert len(df) == 5 and all(math.isfinite(v) for v in df['psnr'])
-    for f in ('figures/recon.png', 'figures/samples.png'): assert (out/f).is_file(), f
+    assert len(df) == 5 and all(math.isfinite(v) for v in df['psnr_mean'])
+    for f in ('recon', 'samples', 'intervals', 'grading', 'anomaly_pr', 'anomaly_maps'): assert (out/'figures'/f'{f}.png').is_file(), f
     for m in df.index:
         for f in ('recon', 'samples', 'loss', 'traversals', 'interpolation', 'residuals'):
             assert (out/m/'figures'/f'{f}.png').is_file(), (m, f)
