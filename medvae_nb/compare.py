@@ -751,7 +751,8 @@ def score_models(trained:dict, # name -> trained `LatentModel` (all at one image
     cards = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size, rec=recs[m]) for m, model in trained.items()}
     try: anomaly = anomaly_eval(trained, n, seed, recs=recs)
     except ValueError as e: anomaly = dict(error=str(e))
-    return dict(cards=cards, quality=card_frame(cards), grading=few_label_grading(trained, n, seed, n_labels=min(30, n // 2)),
+    n_labels = min(30, n // 2) # labelled knees of the grading probe; the rest are scored
+    return dict(cards=cards, quality=card_frame(cards), grading=few_label_grading(trained, n, seed, n_labels=n_labels), n_labels=n_labels,
                 anomaly=anomaly, disentanglement=disentanglement_eval(trained, n, seed))
 
 def seed_summary(frames:list)->pd.DataFrame:
@@ -823,7 +824,7 @@ def write_report(out:Path, # the report's folder: report.md, comparison.json, fi
                 "reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n" + '\n'.join(f"| {m} | {v:.3f} |" for m, v in r2.items()) +
                 "\n\n![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)",
                 f"## Grading from few labels\n\nA ridge probe of the KL grade on each model's latent codes, from "
-                f"{min(30, scores[0]['cards'][models[0]]['n'] // 2)} labelled knees, scored on the rest, over 20 draws; the same "
+                f"{scores[0]['n_labels']} labelled knees, scored on the rest, over 20 draws; the same "
                 f"probe on features of the pixels as baselines.\n\n{interval_markdown(grading, ('spearman', 'accuracy'))}\n\n"
                 f"{grade_verdict}\n\n![grading](figures/grading.png)"]
     ev = scores[0]['anomaly']
