@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn, Tensor
-import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0

@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/bench.html.md"""
 
 # %% ../nbs/14_bench.ipynb #647b9813
 from __future__ import annotations
-import copy, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
+import copy, json, resource, statistics, subprocess, sys, tempfile, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as `13_cli` does)
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from contextlib import nullcontext
@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 from torch import nn
 from fastai.callback.core import Callback, CancelValidException
-from fastai.data.core import DataLoaders, TfmdDL
 from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
@@ -24,7 +23,8 @@ from .backbone import n_stages
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from fastai.torch_core import to_float
-from .learner import vae_learner, best_precision, fast_adamw, tune_malloc, phase_params
+from .learner import vae_learner, phase_params
+from .speed import fast_adamw, tune_malloc
 
 # %% auto #0
 __all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',

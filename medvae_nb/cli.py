@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #b7e24a15
 from __future__ import annotations
-import json, os, re, sys, time, warnings
+import json, sys, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from pathlib import Path
@@ -15,7 +15,7 @@ from .phantom import write_phantom
 from .core import UsageError, exit_usage
 from .compare import (Interrupted, check_out, train_run, resume_run, run_finished, eval_run, compare,
                                parse_hparams, compare_pretrained)
-from .learner import tune_malloc
+from .speed import tune_malloc
 
 # %% auto #0
 __all__ = ['medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
@@ -49,7 +49,7 @@ def medvae_train(
     resume:str=None, # continue the killed run in this folder from its last complete epoch (other flags are ignored)
 ):
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
-    tune_malloc() # this process is ours: let it reuse its training buffers (04_learner)
+    tune_malloc() # this process is ours: let it reuse its training buffers (04a_speed)
     try:
         if resume is not None:
             if run_finished(resume) and (Path(resume)/'train.json').is_file():
@@ -127,8 +127,8 @@ def medvae_compare(
             print((Path(out)/'report.md').read_text())
             return
         tune_malloc()
-        df = compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
-                     kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds))
+        compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
+                kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds))
     except UsageError as e: exit_usage('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
 

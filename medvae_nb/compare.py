@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/compare.html.md"""
 
 # %% ../nbs/12_compare.ipynb #495f64ff
 from __future__ import annotations
-import contextlib, errno, functools, inspect, json, math, os, re, shutil, sys, time
+import contextlib, errno, functools, inspect, json, math, re, shutil, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -20,8 +20,11 @@ from .core import (MODELS, create_model, save_model, load_model, atomic_write, i
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import get_dls, BadFilesError, show_grid, FORMATS, data_dls
 from .backbone import n_stages
-from .learner import (vae_learner, best_precision, load_checkpoint, latest_checkpoint, resume_fit, RunLock,
-                               RunLocked, check_space, init_distrib, data_parallel, rank_distrib, num_distrib)
+from .learner import vae_learner
+from fastai.torch_core import rank_distrib, num_distrib
+from .speed import best_precision
+from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, RunLocked, check_space
+from .distributed import init_distrib, data_parallel
 from .metrics import (reconstruction_metrics, image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci, sap,
                                linear_probe, few_label_probe, pixel_features, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci, t_interval,
                                anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling)
@@ -465,7 +468,7 @@ def save_half(model, path:str|Path)->Path:
 
 def _machine()->str:
     "The CPU this process runs on, in a few words (for the card's budget)."
-    import os, platform
+    import platform
     name, flags = platform.processor() or platform.machine(), ''
     try:
         info = Path('/proc/cpuinfo').read_text()

@@ -121,7 +121,7 @@ from fastcore.basics import patch
 from PIL import Image
 from .data import phantom_images
 from .core import load_any
-from .learner import cpu_has_bf16, best_precision
+from .speed import best_precision
 
 # %% ../nbs/11_explore.ipynb #50177fec
 def image_png(img:np.ndarray, # (H, W) image in [0, 1]
@@ -171,7 +171,6 @@ class LatentExplorer:
         self.z_data = encode_all(model, x) # (N, D), the deterministic latents of the images
         self.mean, self.sd = self.z_data.mean(0), self.z_data.std(0) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
         self.info = latent_information(model, x) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
-        shape = tuple(model.latent_shape)
         self.kind = model.latent_kind # 'vector', 'matrix' or 'codes' (`00_core`)
         self.z0 = self.z_data[0].clone() # the start; `z` the latent shown
         self.z, self._hold, self.decode_ms = self.z0.clone(), False, float('nan')

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, tifffile, h5py
 from PIL import Image
 from medvae_nb.phantom import KneePhantom
-from medvae_nb.data import read_image, write_dicom
+from medvae_nb.readers import read_image, write_dicom
 from medvae_nb.core import load_model
 
 from clirun import run

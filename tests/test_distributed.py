@@ -13,7 +13,8 @@ from fastai.callback.core import Callback
 from safetensors.torch import save_file
 from medvae_nb.core import create_model
 from medvae_nb.data import ArrayDataset, make_dls
-from medvae_nb.learner import vae_learner, data_parallel
+from medvae_nb.learner import vae_learner
+from medvae_nb.distributed import data_parallel
 
 out, name, rank = Path(sys.argv[1]), sys.argv[2], int(os.environ['RANK'])
 n, size = 64, 32
