@@ -13,8 +13,9 @@ from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
 from .core import UsageError, exit_usage
-from .compare import (Interrupted, check_out, train_run, resume_run, run_finished, eval_run, compare,
-                               parse_hparams, compare_pretrained)
+from .train import Interrupted, check_out, train_run, resume_run, run_finished, parse_hparams
+from .evaluate import eval_run
+from .compare import compare, compare_pretrained
 from .speed import tune_malloc
 
 # %% auto #0

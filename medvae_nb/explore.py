@@ -11,9 +11,10 @@ import numpy as np, pandas as pd
 import torch
 import matplotlib.pyplot as plt
 from .data import show_grid
+from .core import atomic_write
 
 # %% auto #0
-__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'encode_all', 'informative_dims', 'traversal_figure',
+__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'save_figure', 'encode_all', 'informative_dims', 'traversal_figure',
            'interpolation_figure', 'residual_figure', 'image_png', 'latent_information', 'LatentExplorer']
 
 # %% ../nbs/11_explore.ipynb #5b99139f
@@ -54,6 +55,12 @@ def loss_figure(history:pd.DataFrame, # one row per epoch: epoch, train_loss, va
         ax.plot(ep, history[t], 'o-'); ax.set(xlabel='epoch', title=f'valid {t}')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/11_explore.ipynb #b4501702
+def save_figure(fig, path):
+    "Save the matplotlib figure `fig` to `path` atomically (100 dpi) and close it."
+    atomic_write(path, lambda p: fig.savefig(p, dpi=100))
+    plt.close(fig)
 
 # %% ../nbs/11_explore.ipynb #6a18e7a2
 @torch.no_grad()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from fastcore.script import anno_parser
-import medvae_nb.compare as compare
+import medvae_nb.train as train
 from medvae_nb.cli import medvae_train
 
 N_CASES = int(os.environ.get("MEDVAE_FUZZ_CASES", 1000))
@@ -23,7 +23,7 @@ class Reached(Exception): "Training would start now."
 def paths(tmp_path_factory):
     "Files and folders a careless user might pass: missing, a file, empty, images, a finished and an unfinished run."
     from PIL import Image
-    from medvae_nb.compare import train_run
+    from medvae_nb.train import train_run
     d = tmp_path_factory.mktemp('fuzz')
     (d/'file.txt').write_text('not a folder'); (d/'empty').mkdir(); (d/'pngs').mkdir()
     for i in range(3): Image.fromarray(np.full((40, 40), 40 * i, np.uint8)).save(d/'pngs'/f'{i}.png')
@@ -94,7 +94,7 @@ def monkeypatch_module(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.chdir(tmp_path_factory.mktemp('cwd')) # the default --out, runs/MODEL-SIZEpx-TIME, lands here, not in the repository
     def fake_train(out, args, resume=False, progress=True): raise Reached(args)
-    mp.setattr(compare, '_train', fake_train)
+    mp.setattr(train, "_train", fake_train)
     yield mp
     mp.undo()
     print(f"\nCLI fuzz cases: {dict(CASES)}, {sum(CASES.values())} in all")
