@@ -13,7 +13,8 @@ from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
 from .core import UsageError, exit_usage
-from .train import Interrupted, check_out, train_run, resume_run, run_finished, parse_hparams
+from dataclasses import fields
+from .train import TrainConfig, Interrupted, check_out, train_run, resume_run, run_finished, parse_hparams
 from .evaluate import eval_run
 from .compare import compare, compare_pretrained
 from .speed import tune_malloc
@@ -22,34 +23,37 @@ from .speed import tune_malloc
 __all__ = ['medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
+_D = TrainConfig() # the flags' defaults are the configuration's
+
 @call_parse
 def medvae_train(
-    model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae
-    data:str='phantom', # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
-    size:int=64, # image side in pixels, a power of two from 32 to 1024
-    epochs:int=8, # training epochs
-    bs:int=32, # batch size
-    n:int=2048, # number of phantom images (with --data phantom)
+    model:str=_D.model, # model to train: vae, svae, vpga, vqvae, introvae
+    data:str=_D.data, # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
+    size:int=_D.size, # image side in pixels, a power of two from 32 to 1024
+    epochs:int=_D.epochs, # training epochs
+    bs:int=_D.bs, # batch size
+    n:int=_D.n, # number of phantom images (with --data phantom)
     out:str=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)
-    seed:int=0, # random seed (phantom, split, initialisation)
-    lr:float=None, # peak learning rate of the one-cycle schedule (default: the model's `default_lr`)
-    kl_warmup:float=0.3, # fraction of training over which the KL weight rises to 1
-    precision:str='auto', # auto, bf16, fp16 or fp32
-    zdim:int=None, # latent size (default: the model's)
+    seed:int=_D.seed, # random seed (phantom, split, initialisation)
+    lr:float=_D.lr, # peak learning rate of the one-cycle schedule (default: the model's `default_lr`)
+    kl_warmup:float=_D.kl_warmup, # fraction of training over which the KL weight rises to 1
+    precision:str=_D.precision, # auto, bf16, fp16 or fp32
+    zdim:int=_D.zdim, # latent size (default: the model's)
     hparams:str=None, # further model hyper-parameters as NAME=VALUE pairs, e.g. 'sigma=0.03' (each model's notebook lists them)
-    skip_bad:bool=False, # train on the readable files of --data and list the others in bad_files.csv
-    format:str='auto', # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
-    key:str=None, # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
-    axis:int=0, # volumes: the axis to slice along
-    n_slices:int=None, # volumes: slices per volume, evenly spaced over the central 80% (default: all)
-    bilateral:bool=False, # split each radiograph into its two knees
-    cache_dir:str=None, # keep resized images here (16-bit .npy) to make later epochs and runs fast
-    checkpointing:bool=False, # activation checkpointing: less memory, more compute (for 512-1024 px)
-    accum:int=1, # gradient accumulation: one optimiser step every ACCUM batches
+    skip_bad:bool=_D.skip_bad, # train on the readable files of --data and list the others in bad_files.csv
+    format:str=_D.format, # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
+    key:str=_D.key, # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
+    axis:int=_D.axis, # volumes: the axis to slice along
+    n_slices:int=_D.n_slices, # volumes: slices per volume, evenly spaced over the central 80% (default: all)
+    bilateral:bool=_D.bilateral, # split each radiograph into its two knees
+    cache_dir:str=_D.cache_dir, # keep resized images here (16-bit .npy) to make later epochs and runs fast
+    checkpointing:bool=_D.checkpointing, # activation checkpointing: less memory, more compute (for 512-1024 px)
+    accum:int=_D.accum, # gradient accumulation: one optimiser step every ACCUM batches
     force:bool=False, # allow --out to be a folder that already holds files
     resume:str=None, # continue the killed run in this folder from its last complete epoch (other flags are ignored)
 ):
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
+    loc = dict(locals()) # the flags, by name: those of `TrainConfig` go to `train_run`
     tune_malloc() # this process is ours: let it reuse its training buffers (04a_speed)
     try:
         if resume is not None:
@@ -59,10 +63,8 @@ def medvae_train(
                 return
             out = resume_run(resume)
         else:
-            data_kw = dict(format=format, key=key, axis=axis, n_slices=n_slices, bilateral=bilateral, cache_dir=cache_dir)
-            out = train_run(model=model, data=data, size=size, epochs=epochs, bs=bs, n=n, out=out, seed=seed, lr=lr,
-                            kl_warmup=kl_warmup, precision=precision, force=force, skip_bad=skip_bad, zdim=zdim,
-                            model_kw=parse_hparams(hparams, model), checkpointing=checkpointing, accum=accum, data_kw=data_kw)
+            cfg = {f.name: loc[f.name] for f in fields(TrainConfig) if f.name in loc}
+            out = train_run(out=out, force=force, **dict(cfg, model_kw=parse_hparams(hparams, model)))
     except UsageError as e: exit_usage('medvae-train', e)
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)

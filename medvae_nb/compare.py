@@ -16,7 +16,7 @@ from .core import (MODELS, load_model, atomic_write, import_variants, UsageError
 from .phantom import KneePhantom, FACTOR_NAMES
 from .metrics import (few_label_probe, pixel_features, image_auroc, t_interval, anomaly_scores,
                                anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling)
-from .explore import save_figure, encode_all, informative_dims
+from .explore import save_figure, encode_all, decode_all, informative_dims
 from .train import check_out, check_train_args, train_run
 from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_figures, eval_run
 
@@ -69,12 +69,13 @@ def interval_table(res:dict, # model -> `card_eval` result
 # %% ../nbs/12c_compare.ipynb #13f46840
 def few_label_grading(models:dict, # name -> trained `LatentModel` (all at one image size)
                       n:int=512, seed:int=10_000, # the held-out knees of `card_eval`
-                      n_labels:int=30, draws:int=20)->pd.DataFrame:
+                      n_labels:int=30, draws:int=20,
+                      latents:dict=None)->pd.DataFrame: # name -> `encode_all` of the held-out knees, if already computed
     "`few_label_probe` of the KL grade on each model's latent codes and on two pixel baselines; one row each, with 95% intervals."
     size = next(iter(models.values())).img_size
     batch, _ = heldout_knees(size, n, seed)
     x, grades = torch.as_tensor(batch.images, dtype=torch.float32), batch.factors['kl_grade'].to_numpy()
-    feats = {name: encode_all(m, x).numpy() for name, m in models.items()}
+    feats = {name: (encode_all(m, x) if latents is None else latents[name]).numpy() for name, m in models.items()}
     feats.update({'pixels: PCA': pixel_features(x.numpy(), 128, 'pca'), 'pixels: random projections': pixel_features(x.numpy(), 128, 'random')})
     rows = {name: few_label_probe(f, grades, n_labels, draws) for name, f in feats.items()}
     return pd.DataFrame({name: {f"{k}_{s}": r[k][s] for k in ('spearman', 'accuracy') for s in ('mean', 'lo', 'hi')}
@@ -160,13 +161,14 @@ CEILING = 'true factors + noise (ceiling)'
 
 def disentanglement_eval(models:dict, # name -> trained `LatentModel` (all at one image size)
                          n:int=512, seed:int=10_000, # the held-out knees of `card_eval`
-                         n_latent_dims:int=64)->pd.DataFrame:
+                         n_latent_dims:int=64,
+                         latents:dict=None)->pd.DataFrame: # name -> `encode_all` of the held-out knees, if already computed
     "MIG, SAP and DCI of each model's latent against the phantom's factors, and the phantom's `factor_ceiling` as the last row."
     batch, _ = heldout_knees(next(iter(models.values())).img_size, n, seed)
     x, f = torch.as_tensor(batch.images, dtype=torch.float32), batch.factors[list(FACTOR_NAMES)].to_numpy(np.float64)
     rows = {}
     for name, m in models.items():
-        z = encode_all(m, x)
+        z = encode_all(m, x) if latents is None else latents[name]
         rows[name] = disentanglement(z[:, informative_dims(z, n_latent_dims)].numpy(), f)
     rows[CEILING] = factor_ceiling(f)
     return pd.DataFrame(rows).T[list(DISENTANGLEMENT_METRICS)]
@@ -186,13 +188,14 @@ def score_models(trained:dict, # name -> trained `LatentModel` (all at one image
                  n_sets:int=4, set_size:int=256)->dict: # `card_eval`'s sample sets
     "Every evaluation of a comparison report on `trained`: card metrics, few-label grading, anomaly detection, disentanglement."
     x = torch.as_tensor(heldout_knees(next(iter(trained.values())).img_size, n, seed)[0].images, dtype=torch.float32)
-    recs = {m: reconstruct_all(model.eval().to(memory_format=torch.channels_last), x) for m, model in trained.items()} # once, for two uses
+    z = {m: encode_all(model.eval().to(memory_format=torch.channels_last), x) for m, model in trained.items()} # once, for four uses
+    recs = {m: decode_all(trained[m], z[m]) for m in trained}
     cards = {m: card_eval(model, n=n, seed=seed, n_sets=n_sets, set_size=set_size, rec=recs[m]) for m, model in trained.items()}
     try: anomaly = anomaly_eval(trained, n, seed, recs=recs)
     except ValueError as e: anomaly = dict(error=str(e))
     n_labels = min(30, n // 2) # labelled knees of the grading probe; the rest are scored
-    return dict(cards=cards, quality=card_frame(cards), grading=few_label_grading(trained, n, seed, n_labels=n_labels), n_labels=n_labels,
-                anomaly=anomaly, disentanglement=disentanglement_eval(trained, n, seed))
+    return dict(cards=cards, quality=card_frame(cards), grading=few_label_grading(trained, n, seed, n_labels=n_labels, latents=z),
+                n_labels=n_labels, anomaly=anomaly, disentanglement=disentanglement_eval(trained, n, seed, latents=z))
 
 def seed_summary(frames:list)->pd.DataFrame:
     "Per-seed frames of the same rows as one: each metric's mean over the seeds, `_sd`, and a 95% t interval (`_lo`, `_hi`) across them."

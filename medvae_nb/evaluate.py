@@ -7,6 +7,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/evaluate.html.md"""
 # %% ../nbs/12b_evaluate.ipynb #f7b6307d
 from __future__ import annotations
 import contextlib, functools, json, math, shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -156,13 +157,15 @@ def card_eval(model, # a trained `LatentModel`
     scores = image_scores(rec, x)
     res = {k: _interval(scores[k].numpy(), bootstrap_ci(scores[k].numpy(), n_boot, seed)) for k in PER_IMAGE_METRICS}
     res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
-    sets = []
-    for s in range(n_sets):
-        torch.manual_seed(seed + s)
-        smp = sample_all(model, set_size, bs)
+    def score(s, smp):
         real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
-        sets.append(dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp),
-                         **precision_recall(thumbnails(real), thumbnails(smp))))
+        return dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp), **precision_recall(thumbnails(real), thumbnails(smp)))
+    with ThreadPoolExecutor(1) as pool: # a set is scored (NumPy's sorts, mostly) while the next is sampled; no RNG is shared
+        futures = []
+        for s in range(n_sets):
+            torch.manual_seed(seed + s)
+            futures.append(pool.submit(score, s, sample_all(model, set_size, bs)))
+        sets = [f.result() for f in futures]
     for k in SAMPLE_METRICS:
         v = [d[k] for d in sets]
         res[k] = dict(_interval(v, t_interval(v)), sets=v)

@@ -14,8 +14,9 @@ from .data import show_grid
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'save_figure', 'encode_all', 'informative_dims', 'traversal_figure',
-           'interpolation_figure', 'residual_figure', 'image_png', 'latent_information', 'LatentExplorer']
+__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'save_figure', 'encode_all', 'decode_all', 'informative_dims',
+           'traversal_figure', 'interpolation_figure', 'residual_figure', 'image_png', 'latent_information',
+           'LatentExplorer']
 
 # %% ../nbs/11_explore.ipynb #5b99139f
 @torch.no_grad()
@@ -68,6 +69,12 @@ def encode_all(model, x:torch.Tensor, bs:int=64)->torch.Tensor:
     "Deterministic latents of the images `x`, in batches, flattened to (N, D)."
     model.eval()
     return torch.cat([model.encode(x[i:i+bs].to(model.device).contiguous()).float().flatten(1).cpu() for i in range(0, len(x), bs)])
+
+@torch.no_grad()
+def decode_all(model, z:torch.Tensor, bs:int=64)->torch.Tensor:
+    "Images decoded from the flattened latents `z` of `encode_all`, in batches, as float32 on the CPU: with them, the reconstructions."
+    model.eval()
+    return torch.cat([model.decode(z[i:i+bs].view(-1, *model.latent_shape).to(model.device)).float().cpu() for i in range(0, len(z), bs)])
 
 def informative_dims(z:torch.Tensor, # latents (N, D) from `encode_all`
                      k:int=None)->torch.Tensor: # indices of the `k` coordinates with the largest variance

@@ -24,8 +24,8 @@ from .speed import best_precision, Autocast, fast_adamw
 from .runs import History, EpochCheckpoint
 
 # %% auto #0
-__all__ = ['ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_params', 'phase_splitter', 'PhasesCallback', 'KLWarmup',
-           'NonFiniteGuard', 'vae_learner']
+__all__ = ['KL_WARMUP', 'ModelLoss', 'LossTerm', 'AutoencoderCallback', 'phase_params', 'phase_splitter', 'PhasesCallback',
+           'KLWarmup', 'NonFiniteGuard', 'vae_learner']
 
 # %% ../nbs/04c_learner.ipynb #f06a0c87
 class ModelLoss:
@@ -117,6 +117,8 @@ class PhasesCallback(Callback):
         for ph, params in zip(self.schedule, self.groups): self._clip(ph, params)
 
 # %% ../nbs/04c_learner.ipynb #0b33ca7f
+KL_WARMUP = 0.3 # the default warm-up: the first 30% of training
+
 class KLWarmup(Callback):
     "Scale the model's KL weight linearly from 0 to 1 over the first `pct` of training."
     order = 6
@@ -186,8 +188,8 @@ class NonFiniteGuard(Callback):
 @delegates(Learner, but=['dls', 'model', 'loss_func', 'splitter', 'metrics'])
 def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 model:LatentModel, # any registered variant
-                lr:float=1e-3, # default learning rate
-                kl_warmup:float=0., # fraction of training over which the KL weight rises from 0 to 1
+                lr:float=None, # default learning rate (None: the model's `default_lr`, as `medvae-train` uses)
+                kl_warmup:float=KL_WARMUP, # fraction of training over which the KL weight rises from 0 to 1 (0: none)
                 precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'
                 channels_last:bool=None, # default: with bf16/fp16, off in fp32 (see below)
                 path:str|Path=None, # run folder for `history.csv` and checkpoints (None: keep nothing on disk)
@@ -198,6 +200,7 @@ def vae_learner(dls, # fastai DataLoaders of `(image,)` batches
                 **kwargs)->Learner:
     "A fastai `Learner` that trains any `LatentModel` on `dls`."
     device = getattr(dls, 'device', None) or torch.device('cpu')
+    if lr is None: lr = model.default_lr
     if precision == 'auto': precision = best_precision(device)
     if precision not in ('bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be auto, bf16, fp16 or fp32, got {precision!r}")
     if precision == 'fp16' and len(model.phases) > 1:

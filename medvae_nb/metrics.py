@@ -242,8 +242,8 @@ def load_knee_features(path:str|Path=None)->KneeFeatures:
     from safetensors.torch import load_file
     path = Path(path or knee_features_file())
     if not path.is_file(): raise FileNotFoundError(f"{path}: knee feature weights not found (train them with train_knee_features)")
-    net = KneeFeatures()
-    net.load_state_dict(load_file(str(path)))
+    with torch.device('meta'): net = KneeFeatures() # built without initialising: no random numbers drawn from the caller's stream
+    net.load_state_dict(load_file(str(path)), assign=True)
     return net.eval()
 
 @functools.cache
@@ -306,7 +306,7 @@ def dci(latents, factors, seed:int=0, n_estimators:int=50)->dict:
     ztr, zte, vtr, vte = train_test_split(z, v, test_size=0.3, random_state=seed)
     R, r2 = np.zeros((z.shape[1], v.shape[1])), []
     for j in range(v.shape[1]):
-        rf = RandomForestRegressor(n_estimators=n_estimators, max_depth=8, random_state=seed, n_jobs=1).fit(ztr, vtr[:, j])
+        rf = RandomForestRegressor(n_estimators=n_estimators, max_depth=8, random_state=seed, n_jobs=-1).fit(ztr, vtr[:, j]) # the same forest for any n_jobs
         R[:, j] = rf.feature_importances_
         r2.append(rf.score(zte, vte[:, j]))
     rho = R.sum(1) / max(R.sum(), 1e-12)

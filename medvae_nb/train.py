@@ -6,16 +6,18 @@ Docs: https://medvae-nb.github.io/medvae-nb/train.html.md"""
 
 # %% ../nbs/12a_train.ipynb #06b20c14
 from __future__ import annotations
+from dataclasses import dataclass, field, fields, asdict, replace
 import errno, inspect, json, math, re, shutil, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
+from fastcore.meta import delegates
 from .core import (MODELS, create_model, save_model, atomic_write, import_variants, check_model_args,
                             UsageError)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages
-from .learner import vae_learner
+from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
 from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, RunLocked, check_space
@@ -25,7 +27,8 @@ from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'Interrupted', 'check_out',
-           'check_train_args', 'parse_hparams', 'run_finished', 'clear_run', 'train_run', 'resume_run']
+           'check_train_args', 'parse_hparams', 'TrainConfig', 'run_finished', 'clear_run', 'check_config', 'train_run',
+           'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -103,20 +106,58 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
     try: return check_model_args(model, kw, where=flag)
     except ValueError as e: raise UsageError(str(e)) from None
 
+# %% ../nbs/12a_train.ipynb #8b08bfa3
+@dataclass
+class TrainConfig:
+    "Everything a training run is: `train_run`'s arguments, `medvae-train`'s flags and the run folder's `train.json`."
+    model:str='vae' # model to train: vae, svae, vpga, vqvae, introvae
+    data:str='phantom' # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
+    size:int=64 # image side in pixels, a power of two from 32 to 1024
+    epochs:int=8 # training epochs
+    bs:int=32 # batch size
+    n:int=2048 # number of phantom images (with --data phantom)
+    seed:int=0 # random seed (phantom, split, initialisation)
+    lr:float=None # peak learning rate of the one-cycle schedule (default: the model's `default_lr`)
+    kl_warmup:float=KL_WARMUP # fraction of training over which the KL weight rises to 1
+    precision:str='auto' # auto, bf16, fp16 or fp32
+    zdim:int=None # latent size (default: the model's)
+    kl_grades:list=None # phantom only: train on these KL grades (e.g. [0, 1] for a healthy-only model)
+    skip_bad:bool=False # train on the readable files of --data and list the others in bad_files.csv
+    checkpointing:bool=False # activation checkpointing: less memory, more compute (for 512-1024 px)
+    accum:int=1 # gradient accumulation: one optimiser step every ACCUM batches
+    model_kw:dict=field(default_factory=dict) # further model hyper-parameters, e.g. dict(sigma=0.03)
+    format:str='auto' # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
+    key:str=None # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
+    axis:int=0 # volumes: the axis to slice along
+    n_slices:int=None # volumes: slices per volume, evenly spaced over the central 80% (default: all)
+    bilateral:bool=False # split each radiograph into its two knees
+    cache_dir:str=None # keep resized images here (16-bit .npy) to make later epochs and runs fast
+
+    @classmethod
+    def from_json(cls, d:dict):
+        "The configuration a `train.json` holds; keys it lacks (older runs) take today's defaults, unknown ones are ignored."
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+    def data_options(self)->dict:
+        "The options of `data_dls` that differ from its defaults."
+        defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
+        return {k: getattr(self, k) for k in DATA_OPTIONS if getattr(self, k) != defaults[k]}
+
+DATA_OPTIONS = ('format', 'key', 'axis', 'n_slices', 'bilateral', 'cache_dir') # the fields of `data_dls`'s options
+
 # %% ../nbs/12a_train.ipynb #16e65c1b
-DATA_OPTIONS = ('format', 'key', 'axis', 'n_slices', 'bilateral', 'cache_dir') # options of `data_dls` a run records
 _VALID_PCT = 0.2 # the share of files (or volumes) a run holds out for validation
 RUN_FIGURES = ('recon', 'samples', 'loss') # figures/NAME.png that `train_run` writes
 EVAL_FIGURES = ('traversals', 'interpolation', 'residuals') # ... and that `eval_run` adds
 
 def _json(d:dict)->str: return json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}, indent=2)
 
-def _train(out:Path, args:dict, resume:bool=False, progress:bool=True)->Path:
-    "Train, or continue, the run `args` in the locked run folder `out`; rank 0 writes the model, metrics and figures."
+def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Path:
+    "Train, or continue, the run `cfg` in the locked run folder `out`; rank 0 writes the model, metrics and figures."
     main = rank_distrib() == 0
-    a = args
+    a = asdict(cfg)
     set_seed(a['seed'])
-    data_kw = {k: a[k] for k in DATA_OPTIONS if k in a}
+    data_kw = cfg.data_options()
     try: dls = get_dls(a['data'], size=a['size'], bs=a['bs'], n=a['n'], seed=a['seed'], valid_pct=_VALID_PCT,
                        **(dict(kl_grades=a['kl_grades']) if a['data'] == 'phantom' else dict(skip_bad=a['skip_bad'], **data_kw)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
@@ -192,40 +233,41 @@ def clear_run(out:Path, keep_lock:bool=True)->list:
         if (out/d).is_dir() and not any((out/d).iterdir()): (out/d).rmdir()
     return sorted(str(p.relative_to(out)) for p in out.rglob('*') if not p.is_dir() and p.name != 'run.lock')
 
-def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out=None, seed=0, lr=None,
-              kl_warmup=0.3, precision='auto', force=False, skip_bad=False, zdim=None, progress=True,
-              kl_grades=None, # phantom only: train on these KL grades (e.g. (0, 1) for a healthy-only model)
-              checkpointing=False, # activation checkpointing in the backbone (less memory, ~30% more compute)
-              accum=1, # gradient accumulation: one optimiser step every `accum` batches
-              data_kw=None, # data on disk only: options of `data_dls` (format, key, axis, n_slices, bilateral, cache_dir)
-              model_kw=None, # further model hyper-parameters, e.g. dict(sigma=0.03) (`parse_hparams` reads them from the command line)
-             )->Path:
-    "Train `model` on `data` and write a complete run folder to `out`; returns its path (None on the other ranks of a multi-process run)."
-    check_train_args(model, data, size, epochs, bs, n, seed=seed, lr=lr, zdim=zdim, precision=precision, kl_warmup=kl_warmup,
-                     cache_dir=(data_kw or {}).get('cache_dir'))
-    if zdim is not None and 'zdim' not in inspect.signature(MODELS[model].__init__).parameters:
-        raise UsageError(f"--zdim {zdim}: model {model} has no zdim argument (its latent size is set otherwise; see its notebook)")
-    defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
-    data_kw = {k: v for k, v in (data_kw or {}).items() if k not in defaults or v != defaults[k]} # only what differs from data_dls's defaults
-    if data_kw and data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
-    if data_kw.get('format', 'auto') not in ('auto', *FORMATS): raise UsageError(f"--format {data_kw['format']}: unknown; choose one of: auto, {', '.join(FORMATS)}")
-    unknown = set(data_kw) - set(DATA_OPTIONS)
-    if unknown: raise UsageError(f"data options {sorted(unknown)}: unknown; known: {', '.join(DATA_OPTIONS)}")
-    if accum < 1: raise UsageError(f"--accum {accum}: must be at least 1")
-    model_kw = dict(model_kw or {})
+def check_config(cfg:TrainConfig)->TrainConfig:
+    "Raise `UsageError` naming the first bad field of `cfg` (as its `medvae-train` flag); returns `cfg` resolved for `train.json`."
+    c = cfg
+    check_train_args(c.model, c.data, c.size, c.epochs, c.bs, c.n, seed=c.seed, lr=c.lr, zdim=c.zdim, precision=c.precision,
+                     kl_warmup=c.kl_warmup, cache_dir=c.cache_dir)
+    if c.zdim is not None and 'zdim' not in inspect.signature(MODELS[c.model].__init__).parameters:
+        raise UsageError(f"--zdim {c.zdim}: model {c.model} has no zdim argument (its latent size is set otherwise; see its notebook)")
+    data_kw = c.data_options()
+    if data_kw and c.data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
+    if c.format not in ('auto', *FORMATS): raise UsageError(f"--format {c.format}: unknown; choose one of: auto, {', '.join(FORMATS)}")
+    if c.accum < 1: raise UsageError(f"--accum {c.accum}: must be at least 1")
     try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing
-        with torch.device('meta'): create_model(model, size, **({} if zdim is None else dict(zdim=zdim)), **model_kw)
+        with torch.device('meta'): create_model(c.model, c.size, **({} if c.zdim is None else dict(zdim=c.zdim)), **c.model_kw)
     except Exception as e: # whatever the constructor raises, these arguments do not make a model
-        flag = f"--hparams {','.join(f'{k}={v}' for k, v in model_kw.items())}" if model_kw else f"--zdim {zdim}" if zdim else f"--model {model}"
+        flag = (f"--hparams {','.join(f'{k}={v}' for k, v in c.model_kw.items())}" if c.model_kw else
+                f"--zdim {c.zdim}" if c.zdim else f"--model {c.model}")
         raise UsageError(f"{flag}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    out = Path(out or Path('runs')/f"{model}-{size}px-{time.strftime('%Y%m%d-%H%M%S')}")
-    args = dict(model=model, data=str(data), size=size, epochs=epochs, bs=bs, n=n, seed=seed,
-                lr=MODELS[model].default_lr if lr is None else lr, kl_warmup=kl_warmup,
-                precision=best_precision() if precision == 'auto' else precision,
-                kl_grades=None if kl_grades is None else list(kl_grades), skip_bad=skip_bad, zdim=zdim,
-                checkpointing=checkpointing, accum=accum, model_kw=model_kw, **{k: str(v) if isinstance(v, Path) else v for k, v in data_kw.items()})
+    return replace(c, data=str(c.data), lr=MODELS[c.model].default_lr if c.lr is None else c.lr,
+                   precision=best_precision() if c.precision == 'auto' else c.precision,
+                   kl_grades=None if c.kl_grades is None else list(c.kl_grades),
+                   cache_dir=None if c.cache_dir is None else str(c.cache_dir))
+
+@delegates(TrainConfig)
+def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae
+              out:str|Path=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)
+              force:bool=False, # allow `out` to be a folder that already holds files
+              progress:bool=True, # show fastai's progress bar and table
+              **kwargs)->Path:
+    "Train the `TrainConfig(model, **kwargs)` and write a complete run folder to `out`; returns its path (None on the other ranks of a multi-process run)."
+    unknown = set(kwargs) - {f.name for f in fields(TrainConfig)}
+    if unknown: raise TypeError(f"train_run: unknown argument(s) {', '.join(sorted(unknown))}; `TrainConfig` lists the known ones")
+    cfg = check_config(TrainConfig(model=model, **kwargs))
+    out = Path(out or Path('runs')/f"{cfg.model}-{cfg.size}px-{time.strftime('%Y%m%d-%H%M%S')}")
     init_distrib() # under torchrun: join the other processes; only rank 0 checks, locks and writes the run folder
-    if rank_distrib() != 0: return _train(out, args, progress=progress)
+    if rank_distrib() != 0: return _train(out, cfg, progress=progress)
     fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     if (out/'run.lock').exists(): # a run folder: is a live process training in it?
         try: RunLock(out).acquire().release()
@@ -237,8 +279,8 @@ def train_run(model="vae", data="phantom", size=64, epochs=8, bs=32, n=2048, out
         others = clear_run(out) # with --force: an earlier run's results must not mix with this one's
         if others: print(f"warning: --out {out}: --force keeps {len(others)} file(s) that no run wrote: "
                          f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}", file=sys.stderr)
-        atomic_write(out/'train.json', json.dumps(args, indent=2))
-        try: return _train(out, args, progress=progress)
+        atomic_write(out/'train.json', json.dumps(asdict(cfg), indent=2))
+        try: return _train(out, cfg, progress=progress)
         except UsageError: # e.g. the data check: nothing trained, so leave nothing that would make the next try need --force
             if latest_checkpoint(out) is None:
                 clear_run(out, keep_lock=False)
@@ -254,7 +296,7 @@ def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-t
     if not (run/'train.json').is_file(): raise UsageError(f"--resume {run}: has no train.json; not a run folder written by medvae-train")
     try: args = json.loads((run/'train.json').read_text())
     except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
-    args = dict(dict(kl_grades=None, skip_bad=False, zdim=None, checkpointing=False, accum=1, model_kw={}), **args)
+    args = TrainConfig.from_json(args)
     init_distrib()
     if rank_distrib() != 0: return None if run_finished(run) else _train(run, args, resume=True, progress=progress)
     try: lock = RunLock(run).acquire()

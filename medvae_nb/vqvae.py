@@ -141,9 +141,14 @@ class CausalSelfAttention(nn.Module):
         "`forward` at the newest position, from the keys and values of the earlier ones (sampling, in eval mode)."
         B, _, C = x.shape
         q, k, v = self.qkv(x).view(B, 1, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
-        if cache: k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
-        cache[:] = [k, v]
-        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, 1, C)) # every key is in its past
+        if not cache: cache[:] = [k.new_empty(B, self.n_heads, 64, C // self.n_heads), v.new_empty(B, self.n_heads, 64, C // self.n_heads), 0]
+        ks, vs, n = cache
+        if n == ks.shape[2]: # full: double the buffers (a copy per doubling, not per position)
+            ks, vs = torch.cat([ks, torch.empty_like(ks)], 2), torch.cat([vs, torch.empty_like(vs)], 2)
+        ks[:, :, n], vs[:, :, n] = k[:, :, 0], v[:, :, 0]
+        cache[:] = [ks, vs, n + 1]
+        y = F.scaled_dot_product_attention(q, ks[:, :, :n + 1], vs[:, :, :n + 1]) # every key is in its past
+        return self.proj(y.transpose(1, 2).reshape(B, 1, C))
 
 class TransformerBlock(nn.Module):
     "Pre-norm transformer block: causal self-attention and an MLP, each with a residual connection."
