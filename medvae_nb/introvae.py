@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 from .core import Phase, register_model
 from .backbone import n_stages
-from .vae import VAE, reparameterize, kl_div
+from .vae import GaussianAutoencoder, reparameterize, kl_div
 
 # %% auto #0
 __all__ = ['OFFICIAL_SETTINGS', 'introvae_settings', 'official_settings', 'IntroWarmup', 'KLTrace', 'divergence_findings',
@@ -103,12 +103,11 @@ class DivergenceMonitor(Callback):
 
 # %% ../nbs/09_introvae.ipynb #72c4e9af
 @register_model
-class IntroVAE(VAE):
+class IntroVAE(GaussianAutoencoder):
     "Huang et al.'s IntroVAE: a VAE whose encoder also discriminates real from generated images by their KL, with a margin `m`."
     name = 'introvae'
     loss_terms = ('enc_loss', 'dec_loss', 'rec', 'kl_real', 'kl_rec', 'kl_fake')
     default_lr = 1e-3 # measured for short one-cycle runs (the official code: 2e-4, constant, for hundreds of epochs)
-    importance_weights = None # the decoder is not trained as a likelihood: no NLL (see `10_metrics.likelihood_bits`)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  m:float=100., # margin of the hinge on KL(rec), KL(fake), in nats
@@ -122,7 +121,6 @@ class IntroVAE(VAE):
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
-        del self.likelihood, self.sigma # the VAE's likelihood: not IntroVAE's (no NLL)
         # `beta` weighs L_AE here (official `weight_rec`), not the KL as in `VAE`
         self.m, self.alpha, self.beta = m, introvae_settings(img_size)[1] if alpha is None else alpha, beta
         self.alpha_dec, self.warmup_epochs, self.clip, self.logvar_limit = alpha_dec, warmup_epochs, clip, logvar_limit

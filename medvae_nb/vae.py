@@ -15,7 +15,8 @@ from .core import LatentModel, register_model
 from .backbone import Encoder, Decoder
 
 # %% auto #0
-__all__ = ['reparameterize', 'kl_div', 'recon_nll', 'check_likelihood', 'VAE', 'log_normal', 'log_importance_weights']
+__all__ = ['reparameterize', 'kl_div', 'recon_nll', 'check_likelihood', 'GaussianAutoencoder', 'VAE', 'log_normal',
+           'log_importance_weights']
 
 # %% ../nbs/05_vae.ipynb #db4d0d22
 def reparameterize(mu:Tensor, # posterior mean
@@ -49,20 +50,14 @@ def check_likelihood(likelihood:str, sigma:float):
     if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0): raise ValueError(f"sigma must be a positive number, got {sigma!r}")
 
 # %% ../nbs/05_vae.ipynb #98ea25b2
-@register_model
-class VAE(LatentModel):
-    "Kingma & Welling's VAE: diagonal Gaussian posterior, standard normal prior, ELBO with KL weight `beta`."
-    name, loss_terms = 'vae', ('recon', 'kl')
+class GaussianAutoencoder(LatentModel):
+    "Encoder to a diagonal Gaussian q(z|x), decoder from z, standard normal prior: the networks of the VAE, VPGA and IntroVAE, which differ in their objective only."
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
-                 beta:float=1.0, # weight of the KL term (1: the ELBO)
-                 likelihood:str='gaussian', # reconstruction likelihood, see `recon_nll`
-                 sigma:float=0.1, # standard deviation of the Gaussian likelihood
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__()
-        check_likelihood(likelihood, sigma)
-        self.img_size, self.zdim, self.beta, self.likelihood, self.sigma = img_size, zdim, beta, likelihood, sigma
+        self.img_size, self.zdim = img_size, zdim
         self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
         self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
         nfeat = math.prod(self.encoder.out_shape)
@@ -87,6 +82,23 @@ class VAE(LatentModel):
     def sample(self, n:int, temperature:float=1.0):
         "Decode `n` draws from the prior N(0, temperature² I)."
         return self.decode(temperature * torch.randn(n, self.zdim, device=self.device))
+
+
+# %% ../nbs/05_vae.ipynb #f50ced4d
+@register_model
+class VAE(GaussianAutoencoder):
+    "Kingma & Welling's VAE: diagonal Gaussian posterior, standard normal prior, ELBO with KL weight `beta`."
+    name, loss_terms = 'vae', ('recon', 'kl')
+    def __init__(self, img_size:int=64, # side of the square input images
+                 zdim:int=128, # latent dimensions
+                 beta:float=1.0, # weight of the KL term (1: the ELBO)
+                 likelihood:str='gaussian', # reconstruction likelihood, see `recon_nll`
+                 sigma:float=0.1, # standard deviation of the Gaussian likelihood
+                 base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 checkpointing:bool=False): # activation checkpointing in the backbone
+        check_likelihood(likelihood, sigma)
+        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        self.beta, self.likelihood, self.sigma = beta, likelihood, sigma
 
     def forward(self, x):
         mu, logvar = self.posterior(x)

@@ -12,7 +12,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
 from .core import Phase, register_model
-from .vae import VAE, reparameterize, kl_div
+from .vae import GaussianAutoencoder, reparameterize, kl_div
 
 # %% auto #0
 __all__ = ['call_frozen', 'VPGA']
@@ -25,11 +25,10 @@ def call_frozen(module:nn.Module, # network whose weights must not be trained by
 
 # %% ../nbs/07_vpga.ipynb #ad2d3b4a
 @register_model
-class VPGA(VAE):
+class VPGA(GaussianAutoencoder):
     "Zhang et al.'s variational perceptual generative autoencoder: the VAE's networks, an encoder and a decoder phase."
     name = 'vpga'
     loss_terms = ('enc_loss', 'dec_loss', 'recon', 'latent_rec', 'var_rec', 'kl')
-    importance_weights = None # the decoder is not trained as a likelihood: no NLL (see `10_metrics.likelihood_bits`)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  latent_weight:float=3e-2, # α, latent reconstruction of prior samples (official `zn_rec`)
