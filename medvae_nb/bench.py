@@ -113,7 +113,7 @@ def bench_row(model:str='vae', # registered model name
     torch.manual_seed(seed)
     m0 = create_model(model, size, **(dict(checkpointing=True) if checkpointing else {}))
     timer = TrainOnly(clock)
-    learn = vae_learner(make_dls(train, valid, bs=bs, device=dev), copy.deepcopy(m0), cbs=[timer])
+    learn = vae_learner(make_dls(train, valid, bs=bs, device=dev), copy.deepcopy(m0), kl_warmup=0, cbs=[timer]) # the bare loop's work, no more
     learn.create_opt()
     dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(learn.precision)
     amp = partial(torch.autocast, dev.type, dtype=dtype) if dtype else None

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 from .core import (MODELS, load_model, atomic_write, import_variants, UsageError, pretrained_models,
                             load_pretrained)
 from .phantom import KneePhantom, FACTOR_NAMES
-from .metrics import (few_label_probe, pixel_features, image_auroc, t_interval, anomaly_scores,
-                               anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling)
+from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling
+from .metrics import t_interval
 from .explore import save_figure, encode_all, decode_all, informative_dims
 from .train import check_out, check_train_args, train_run
 from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_figures, eval_run

@@ -1,4 +1,4 @@
-"""The evaluation of a run folder with every metric of `10_metrics`, and shipped models: half-precision weights, the card's numbers with their intervals, and the model card.
+"""The evaluation of a run folder with every metric of `10a_metrics` and `10b_latent`, and shipped models: half-precision weights, the card's numbers with their intervals, and the model card.
 
 Docs: https://medvae-nb.github.io/medvae-nb/evaluate.html.md"""
 
@@ -17,9 +17,8 @@ from .core import load_model, atomic_write, load_any, UsageError, pretrained_dir
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import RunLock, RunLocked
-from .metrics import (image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, mig, dci,
-                               sap, linear_probe, pixel_anomaly_scores, image_auroc, measurement_r2, bootstrap_ci,
-                               t_interval)
+from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval
+from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
 from .train import run_finished, EVAL_FIGURES, DATA_OPTIONS
@@ -294,7 +293,7 @@ model = load_pretrained('{name}', size={a['size']})
 
 - Command: `{m['command']}`
 - Data: {a['n']} phantom knees at {a['size']} px, phantom seed {a['seed']} ({grades}); a fifth of them held out for
-  validation. The phantom's factors are drawn by `sample_factors` (`01_phantom`).
+  validation. The phantom's factors are drawn by `sample_factors` (`01b_phantom`).
 - Budget: {t['epochs_done']} epochs of batches of {a['bs']}, {t['train_time_s'] / 60:.0f} minutes on {m['machine']},
   precision {a['precision']}.
 - Convergence: over the last fifth of the epochs the validation loss changed by {100 * p['rel_change']:.2f}%, and that
