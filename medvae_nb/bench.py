@@ -27,8 +27,8 @@ from .learner import vae_learner, phase_params
 from .speed import fast_adamw, tune_malloc
 
 # %% auto #0
-__all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bench_row', 'bench', 'bench_table',
-           'medvae_bench', 'valid_loss_at']
+__all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates', 'bench_row',
+           'bench', 'bench_table', 'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -84,6 +84,48 @@ def loader_rate(dl, # a DataLoader of `(image,)` batches
         if time.perf_counter() - t0 >= min_time: break
     return n / (time.perf_counter() - t0)
 
+# %% ../nbs/14_bench.ipynb #8ff07fc2
+def bare_epoch(m:nn.Module, # the model (or its `torch.compile`d wrapper) to train
+               opt_cls, # optimiser class, e.g. `fast_adamw(dev)` or `torch.optim.Adam`
+               amp, # `torch.autocast` partial for the precision, or None (fp32)
+               cl:bool, # feed channels-last batches
+               loader, # DataLoader of `(x,)` batches
+               phases, # the model's `phases`
+               clock=time.perf_counter):
+    "A function that runs one epoch of `bare_step` over `loader` and returns its time: the bare loop the learner is held to."
+    groups = phase_params(getattr(m, '_orig_mod', m), phases)
+    opt = opt_cls([dict(params=g) for g in groups], lr=1e-3)
+    dev = next(m.parameters()).device
+    def run():
+        t0 = clock()
+        for (x,) in loader:
+            x = x.to(dev, non_blocking=True)
+            if cl: x = x.contiguous(memory_format=torch.channels_last)
+            bare_step(m, x, opt, groups, phases, amp)
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        return clock() - t0
+    return run
+
+def loader_rates(dl, # the phantom DataLoader a learner trains from
+                 size:int, bs:int, seed:int=0)->dict:
+    "Images/s of the phantom loader `dl` and of a folder of PNGs at `size` px, and the slower of the two (`loader_img_s`)."
+    res = dict(loader_phantom_img_s=round(loader_rate(dl), 1))
+    with tempfile.TemporaryDirectory() as d:
+        write_phantom(d, n=2*bs, size=max(size, 64), seed=seed)
+        folder = data_dls(Path(d)/'images', size=size, bs=bs, valid_pct=0.25, check=False, device=dl.device).train
+        res['loader_folder_img_s'] = round(loader_rate(folder), 1)
+    return dict(res, loader_img_s=min(res.values()))
+
+def _bench_clock(dev, cpu_time:bool, threads:int|None, tuned_malloc:bool):
+    "Set up the process for a row (threads, malloc, GPU memory statistics); returns the clock to time it by."
+    if cpu_time:
+        if dev.type == 'cuda': raise ValueError("cpu_time measures CPU work; on a GPU use wall-clock time")
+        threads = 1
+    if threads: torch.set_num_threads(threads)
+    if tuned_malloc: tune_malloc()
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    return time.thread_time if cpu_time else time.perf_counter
+
 # %% ../nbs/14_bench.ipynb #68a96898
 def _peak_rss_mb()->float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 # KiB on Linux
@@ -101,13 +143,7 @@ def bench_row(model:str='vae', # registered model name
               seed:int=0)->dict:
     "Training images/s of the learner, the bare loop and the naive fp32 loop, peak memory and loader rates, for one model and size."
     dev, rounds = default_device(), max(1, steps // block)
-    if cpu_time:
-        if dev.type == 'cuda': raise ValueError("cpu_time measures CPU work; on a GPU use wall-clock time")
-        threads = 1
-    if threads: torch.set_num_threads(threads)
-    if tuned_malloc: tune_malloc()
-    clock = time.thread_time if cpu_time else time.perf_counter
-    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    clock = _bench_clock(dev, cpu_time, threads, tuned_malloc)
     images, _ = phantom_images(size, block*bs + bs, seed)
     train, valid = ArrayDataset(images, idx=range(block*bs)), ArrayDataset(images, idx=range(block*bs, len(images)))
     torch.manual_seed(seed)
@@ -119,20 +155,7 @@ def bench_row(model:str='vae', # registered model name
     amp = partial(torch.autocast, dev.type, dtype=dtype) if dtype else None
     cl = learn.channels_last
     loader = torch.utils.data.DataLoader(train, batch_size=bs, shuffle=True, drop_last=True, pin_memory=dev.type == 'cuda')
-
-    def bare_loop(m, opt_cls, amp, cl):
-        phases, net = m0.phases, m
-        groups = phase_params(getattr(m, '_orig_mod', m), phases)
-        opt = opt_cls([dict(params=g) for g in groups], lr=1e-3)
-        def run():
-            t0 = clock()
-            for (x,) in loader:
-                x = x.to(dev, non_blocking=True)
-                if cl: x = x.contiguous(memory_format=torch.channels_last)
-                bare_step(net, x, opt, groups, phases, amp)
-            if dev.type == 'cuda': torch.cuda.synchronize()
-            return clock() - t0
-        return run
+    bare_loop = partial(bare_epoch, loader=loader, phases=m0.phases, clock=clock)
 
     def learner_block():
         with learn.no_bar(), learn.no_logging(): learn.fit(1)
@@ -150,16 +173,10 @@ def bench_row(model:str='vae', # registered model name
     row.update({f'{k}_img_s': round(block*bs / t, 2) for k, t in med.items()})
     row['peak_rss_mb'] = round(_peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    row['loader_phantom_img_s'] = round(loader_rate(learn.dls.train), 1)
-    with tempfile.TemporaryDirectory() as d:
-        write_phantom(d, n=2*bs, size=max(size, 64), seed=seed)
-        row['loader_folder_img_s'] = round(loader_rate(data_dls(Path(d)/'images', size=size, bs=bs, valid_pct=0.25,
-                                                                  check=False, device=dev).train), 1)
-    row['loader_img_s'] = min(row['loader_phantom_img_s'], row['loader_folder_img_s'])
-    row['learner_vs_plain'] = round(row['learner_img_s'] / row['plain_img_s'], 3)
-    row['defaults_vs_naive'] = round(row['learner_img_s'] / row['naive_fp32_img_s'], 3)
-    row['loader_vs_learner'] = round(row['loader_img_s'] / row['learner_img_s'], 2)
-    return row
+    row.update(loader_rates(learn.dls.train, size, bs, seed))
+    return dict(row, learner_vs_plain=round(row['learner_img_s'] / row['plain_img_s'], 3),
+                defaults_vs_naive=round(row['learner_img_s'] / row['naive_fp32_img_s'], 3),
+                loader_vs_learner=round(row['loader_img_s'] / row['learner_img_s'], 2))
 
 # %% ../nbs/14_bench.ipynb #b8a9ef45
 def _row_in_subprocess(**kw)->dict:

@@ -69,7 +69,10 @@ def medvae_train(
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)
         sys.exit(130)
-    if out is None: return # a rank other than 0 of a multi-process run: rank 0 reports
+    if out is not None: _report_run(out) # None: a rank other than 0 of a multi-process run; rank 0 reports
+
+def _report_run(out:Path):
+    "Print what `medvae-train` made of the run in `out`; exit with 1 if training stopped on a non-finite loss."
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}" + (f" (resumed at epoch {metrics['resumed_from_epoch']})" if metrics.get('resumed_from_epoch') is not None else ''))
     print(f"valid loss {metrics.get('valid_loss', float('nan')):.2f}, PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "

@@ -232,6 +232,39 @@ def _json_default(o):
     if isinstance(o, np.ndarray): return o.tolist()
     raise TypeError(type(o))
 
+def _grading_section(grading:pd.DataFrame, models:list, n_labels:int)->str:
+    pix = [r for r in grading.index if r not in models]
+    best = grading.loc[models, 'spearman_mean'].idxmax()
+    won = _clear_winners(grading, models, pix, ('spearman',))
+    verdict = (f"Latents whose Spearman interval clears both pixel baselines': {', '.join(won)}. " if won else
+               "No latent's Spearman interval clears both pixel baselines'. ") + \
+              f"The best latent ({best}) reaches ρ = {grading.at[best, 'spearman_mean']:.3f}."
+    return (f"## Grading from few labels\n\nA ridge probe of the KL grade on each model's latent codes, from "
+            f"{n_labels} labelled knees, scored on the rest, over 20 draws; the same "
+            f"probe on features of the pixels as baselines.\n\n{interval_markdown(grading, ('spearman', 'accuracy'))}\n\n"
+            f"{verdict}\n\n![grading](figures/grading.png)")
+
+def _anomaly_section(scores:list, models:list, figs:Path, healthy_only:bool)->tuple:
+    "The report's anomaly section and its table (None when it could not be scored); draws its two figures."
+    ev = scores[0]['anomaly']
+    if 'error' in ev: return f"## Anomaly detection\n\nNot scored: {ev['error']}.", None
+    anomaly = seed_summary([s['anomaly']['table'] for s in scores])
+    base = [r for r in anomaly.index if r not in models]
+    won = _clear_winners(anomaly, models, base, ('best_dice', 'pixel_auprc'))
+    verdict = (f"Beat every baseline on ⌈Dice⌉ and AUPRC, with intervals clear of the best baseline's: {', '.join(won)}." if won
+               else "**No model beats every baseline** on both ⌈Dice⌉ and AUPRC with an interval clear of the best baseline's.")
+    save_figure(pr_figure(ev), figs/'anomaly_pr.png'); save_figure(anomaly_maps_figure(ev), figs/'anomaly_maps.png')
+    trained_on = ("The models trained on healthy knees only (KL 0–1), as the method requires." if healthy_only else
+                  "These models trained on knees of every grade, so they reconstruct findings too: train on healthy knees "
+                  "only (`medvae-compare --healthy-only`) for the setting the method is meant for.")
+    return (f"## Anomaly detection\n\nResiduals $|x - \\hat x|$ of the held-out knees with findings (KL ≥ 2) against "
+        "the masks of the findings, as in Baur et al. (2021): ⌈Dice⌉ (`best_dice`, the best over thresholds), Dice at a "
+        "threshold fixed beforehand (`fixed_dice`: the 99th percentile of the method's residuals on healthy knees), AUPRC "
+        "and AUROC over pixels; image AUROC of the mean residual for KL ≥ 2 against KL 0–1. The baselines need no model: "
+        f"the intensity itself, the residual against a blurred copy, the residual against the mean healthy knee. {trained_on}"
+        f"\n\n{interval_markdown(anomaly, ANOMALY_METRICS)}\n\n{verdict}\n\n![precision-recall](figures/anomaly_pr.png)\n\n"
+        "![residual maps, findings outlined](figures/anomaly_maps.png)"), anomaly
+
 def write_report(out:Path, # the report's folder: report.md, comparison.json, figures/
                  title:str, setting:str, # the heading, and a sentence saying what was compared
                  scores:list, # one `score_models` result per training seed
@@ -251,12 +284,7 @@ def write_report(out:Path, # the report's folder: report.md, comparison.json, fi
            "which does not train, keeps its interval over the knees)" if k > 1 else
            "95% intervals in brackets: bootstrap over the held-out knees (PSNR, SSIM, anomaly scores), t over the sample sets "
            "(KFD, SWD ×10³, precision, recall) and over the draws of labelled knees (grading)")
-    pix = [r for r in grading.index if r not in models]
-    best = grading.loc[models, 'spearman_mean'].idxmax()
-    won = _clear_winners(grading, models, pix, ('spearman',))
-    grade_verdict = (f"Latents whose Spearman interval clears both pixel baselines': {', '.join(won)}. " if won else
-                     "No latent's Spearman interval clears both pixel baselines'. ") + \
-                    f"The best latent ({best}) reaches ρ = {grading.at[best, 'spearman_mean']:.3f}."
+    anomaly_text, anomaly = _anomaly_section(scores, models, figs, healthy_only)
     sections = [f"# {title}\n\n{setting}. {how}. Bold: the best value of a column, its interval clear of the runner-up's; "
                 "=: the leaders' intervals overlap (a tie).",
                 f"## Reconstruction and samples\n\n{interval_markdown(quality, QUALITY_METRICS)}\n\nLower is better for KFD and "
@@ -265,36 +293,13 @@ def write_report(out:Path, # the report's folder: report.md, comparison.json, fi
                 "Largest loss of R² of the clinical measurements (joint-space widths, osteophytes) from originals to "
                 "reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n" + '\n'.join(f"| {m} | {v:.3f} |" for m, v in r2.items()) +
                 "\n\n![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)",
-                f"## Grading from few labels\n\nA ridge probe of the KL grade on each model's latent codes, from "
-                f"{scores[0]['n_labels']} labelled knees, scored on the rest, over 20 draws; the same "
-                f"probe on features of the pixels as baselines.\n\n{interval_markdown(grading, ('spearman', 'accuracy'))}\n\n"
-                f"{grade_verdict}\n\n![grading](figures/grading.png)"]
-    ev = scores[0]['anomaly']
-    if 'error' in ev: sections.append(f"## Anomaly detection\n\nNot scored: {ev['error']}.")
-    else:
-        anomaly = seed_summary([s['anomaly']['table'] for s in scores])
-        base = [r for r in anomaly.index if r not in models]
-        won = _clear_winners(anomaly, models, base, ('best_dice', 'pixel_auprc'))
-        verdict = (f"Beat every baseline on ⌈Dice⌉ and AUPRC, with intervals clear of the best baseline's: {', '.join(won)}." if won
-                   else "**No model beats every baseline** on both ⌈Dice⌉ and AUPRC with an interval clear of the best baseline's.")
-        save_figure(pr_figure(ev), figs/'anomaly_pr.png'); save_figure(anomaly_maps_figure(ev), figs/'anomaly_maps.png')
-        trained_on = ("The models trained on healthy knees only (KL 0–1), as the method requires." if healthy_only else
-                      "These models trained on knees of every grade, so they reconstruct findings too: train on healthy knees "
-                      "only (`medvae-compare --healthy-only`) for the setting the method is meant for.")
-        sections.append(f"## Anomaly detection\n\nResiduals $|x - \\hat x|$ of the held-out knees with findings (KL ≥ 2) against "
-            "the masks of the findings, as in Baur et al. (2021): ⌈Dice⌉ (`best_dice`, the best over thresholds), Dice at a "
-            "threshold fixed beforehand (`fixed_dice`: the 99th percentile of the method's residuals on healthy knees), AUPRC "
-            "and AUROC over pixels; image AUROC of the mean residual for KL ≥ 2 against KL 0–1. The baselines need no model: "
-            f"the intensity itself, the residual against a blurred copy, the residual against the mean healthy knee. {trained_on}"
-            f"\n\n{interval_markdown(anomaly, ANOMALY_METRICS)}\n\n{verdict}\n\n![precision-recall](figures/anomaly_pr.png)\n\n"
-            "![residual maps, findings outlined](figures/anomaly_maps.png)")
-    sections.append("## Disentanglement\n\nMIG, SAP and DCI against the phantom's named factors, with the ceiling the factors "
-                    "allow (a code that is the factors plus a little noise); in brackets, the fraction of the ceiling. Point "
-                    f"estimates{' (means over the seeds)' if k > 1 else ''}: DCI is too slow to bootstrap.\n\n{disentanglement_markdown(dis)}")
+                _grading_section(grading, models, scores[0]['n_labels']), anomaly_text,
+                "## Disentanglement\n\nMIG, SAP and DCI against the phantom's named factors, with the ceiling the factors "
+                "allow (a code that is the factors plus a little noise); in brackets, the fraction of the ceiling. Point "
+                f"estimates{' (means over the seeds)' if k > 1 else ''}: DCI is too slow to bootstrap.\n\n{disentanglement_markdown(dis)}"]
     report = '\n\n'.join(sections) + '\n'
     atomic_write(out/'report.md', report)
-    tables = dict(quality=quality, grading=grading, disentanglement=dis)
-    if 'error' not in ev: tables['anomaly'] = anomaly
+    tables = dict(quality=quality, grading=grading, disentanglement=dis, **({} if anomaly is None else dict(anomaly=anomaly)))
     atomic_write(out/'comparison.json', json.dumps(dict({k: v.to_dict('index') for k, v in tables.items()}, max_r2_drop=r2,
                                                         cards=[s['cards'] for s in scores]), indent=2, default=_json_default))
     return report

@@ -24,9 +24,9 @@ from .explore import (save_figure, encode_all, informative_dims, traversal_figur
 from .train import run_finished, EVAL_FIGURES, DATA_OPTIONS
 
 # %% auto #0
-__all__ = ['PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'reconstruct_all', 'sample_all', 'thumbnails',
-           'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command', 'plateau',
-           'save_half', 'ship_run', 'card_goals', 'model_card']
+__all__ = ['PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE', 'reconstruct_all', 'sample_all',
+           'thumbnails', 'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command',
+           'plateau', 'save_half', 'ship_run', 'card_goals', 'model_card']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -264,74 +264,80 @@ def _goal_cell(goal, v)->str:
     op, t = goal
     return f"{op} {t:g} " + ('✓' if (v >= t if op == '≥' else v <= t) else '✗ (missed)')
 
-def model_card(folder:str|Path)->str:
-    "The model card (README.md) of the shipped model in `folder`, from its `metrics.json`, `train.json` and files alone."
-    folder = Path(folder)
-    m, a = json.loads((folder/'metrics.json').read_text()), json.loads((folder/'train.json').read_text())
-    ev, name, key = m['eval'], a['model'], folder.name
-    goals, p, t = card_goals(name), m['plateau'], m['train']
-    grades = 'all KL grades' if not a.get('kl_grades') else 'KL grades ' + ', '.join(map(str, a['kl_grades']))
-    rows = [f"| {label} | {fmt.format(ev[k]['mean'])} | {fmt.format(ev[k]['lo'])} – {fmt.format(ev[k]['hi'])} | "
-            f"{_goal_cell(goals.get(k), ev[k]['mean'])} |" for k, label, fmt in CARD_ROWS]
-    r2 = ev['measurement_r2']
-    r2rows = [f"| `{k}` | {r2['original'][k]:.3f} | {r2['reconstruction'][k]:.3f} | {r2['original'][k] - r2['reconstruction'][k]:+.3f} |"
-              for k in r2['original']]
-    bullets = lambda xs: '\n'.join(f"- {x}" for x in xs) if xs else '- none recorded'
-    return f"""# {key}: {MODEL_TITLES.get(name, name)}, trained on the knee phantom
+CARD_TEMPLATE = """# {key}: {title}, trained on the knee phantom
 
 **Synthetic phantom only, not for diagnosis.** This model has seen nothing but the procedural knee radiographs of
 `medvae_nb.phantom`; it knows nothing about real patients.
 
 ```python
 from medvae_nb.core import load_pretrained
-model = load_pretrained('{name}', size={a['size']})
+model = load_pretrained('{name}', size={size})
 ```
 
 `medvae-eval {key}` scores it again; `LatentExplorer('{key}')` opens it in the latent explorer.
 
 ## Training
 
-- Command: `{m['command']}`
-- Data: {a['n']} phantom knees at {a['size']} px, phantom seed {a['seed']} ({grades}); a fifth of them held out for
+- Command: `{command}`
+- Data: {n} phantom knees at {size} px, phantom seed {seed} ({grades}); a fifth of them held out for
   validation. The phantom's factors are drawn by `sample_factors` (`01b_phantom`).
-- Budget: {t['epochs_done']} epochs of batches of {a['bs']}, {t['train_time_s'] / 60:.0f} minutes on {m['machine']},
-  precision {a['precision']}.
-- Convergence: over the last fifth of the epochs the validation loss changed by {100 * p['rel_change']:.2f}%, and that
-  fifth made {100 * p['last_share']:.1f}% of the run's whole improvement (`history.csv`).
+- Budget: {epochs} epochs of batches of {bs}, {minutes:.0f} minutes on {machine},
+  precision {precision}.
+- Convergence: over the last fifth of the epochs the validation loss changed by {rel_change:.2f}%, and that
+  fifth made {last_share:.1f}% of the run's whole improvement (`history.csv`).
 
 ## Metrics
 
-On {ev['n']} held-out knees (phantom seed {ev['seed']}, disjoint from the training knees). Reconstruction: the
-mean over the knees with a 95% bootstrap interval. Samples: the mean over {ev['n_sets']} sets of {ev['set_size']} samples,
-each against {ev['set_size']} of the held-out knees, with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
+On {n_eval} held-out knees (phantom seed {eval_seed}, disjoint from the training knees). Reconstruction: the
+mean over the knees with a 95% bootstrap interval. Samples: the mean over {n_sets} sets of {set_size} samples,
+each against {set_size} of the held-out knees, with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
 about 1.5), not FID.
 
 | metric | value | 95% interval | goal |
 | --- | --- | --- | --- |
-{chr(10).join(rows)}
+{rows}
 
-The phantom's noise ceiling: its noisy knees score {ev['noise_ceiling_psnr']:.2f} dB PSNR against the same knees
-rendered without noise. The first 32 held-out knees alone score {ev['psnr_check']:.2f} dB: the package's tests
+The phantom's noise ceiling: its noisy knees score {noise:.2f} dB PSNR against the same knees
+rendered without noise. The first 32 held-out knees alone score {check:.2f} dB: the package's tests
 reconstruct them and expect that number within 0.5 dB.
 
 Clinical measurements: R² of the measurements `KneeFeatures` reads off the originals and off the reconstructions,
-against the phantom's true factors (goal: a drop of at most 0.1; largest drop {r2['max_drop']:.3f}
-{'✓' if r2['max_drop'] <= 0.1 else '✗ (missed)'}):
+against the phantom's true factors (goal: a drop of at most 0.1; largest drop {max_drop:.3f}
+{r2_goal}):
 
-| measurement | originals | reconstructions | change |
+| measurement | originals | reconstructions | drop |
 | --- | --- | --- | --- |
-{chr(10).join(r2rows)}
+{r2rows}
 
 ## Known limits
 
 - Synthetic phantom only, not for diagnosis; a real radiograph is out of its distribution.
-- Trained at {a['size']} px only.
-{''.join(f"- {x}{chr(10)}" for x in m['limits'])}
+- Trained at {size} px only.
+{limits}
 ## What was tried
 
-{bullets(m['tried'])}
+{tried}
 
 ## Files
 
-{checksum_lines(folder)}
-"""
+{files}
+""" # the model card's text; `model_card` fills in its fields
+
+def model_card(folder:str|Path)->str:
+    "The model card (README.md) of the shipped model in `folder`, from its `metrics.json`, `train.json` and files alone."
+    folder = Path(folder)
+    m, a = json.loads((folder/'metrics.json').read_text()), json.loads((folder/'train.json').read_text())
+    ev, name, goals, p, t, r2 = m['eval'], a['model'], card_goals(a['model']), m['plateau'], m['train'], m['eval']['measurement_r2']
+    rows = [f"| {label} | {fmt.format(ev[k]['mean'])} | {fmt.format(ev[k]['lo'])} – {fmt.format(ev[k]['hi'])} | "
+            f"{_goal_cell(goals.get(k), ev[k]['mean'])} |" for k, label, fmt in CARD_ROWS]
+    r2rows = [f"| `{k}` | {r2['original'][k]:.3f} | {r2['reconstruction'][k]:.3f} | {r2['original'][k] - r2['reconstruction'][k]:+.3f} |"
+              for k in r2['original']]
+    return CARD_TEMPLATE.format(
+        key=folder.name, title=MODEL_TITLES.get(name, name), name=name, size=a['size'], command=m['command'], n=a['n'],
+        seed=a['seed'], grades='all KL grades' if not a.get('kl_grades') else 'KL grades ' + ', '.join(map(str, a['kl_grades'])),
+        epochs=t['epochs_done'], bs=a['bs'], minutes=t['train_time_s'] / 60, machine=m['machine'], precision=a['precision'],
+        rel_change=100 * p['rel_change'], last_share=100 * p['last_share'], n_eval=ev['n'], eval_seed=ev['seed'],
+        n_sets=ev['n_sets'], set_size=ev['set_size'], rows='\n'.join(rows), noise=ev['noise_ceiling_psnr'], check=ev['psnr_check'],
+        max_drop=r2['max_drop'], r2_goal='✓' if r2['max_drop'] <= 0.1 else '✗ (missed)', r2rows='\n'.join(r2rows),
+        limits=''.join(f"- {x}\n" for x in m['limits']),
+        tried='\n'.join(f"- {x}" for x in m['tried']) if m['tried'] else '- none recorded', files=checksum_lines(folder))

@@ -196,19 +196,22 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     nonfinite = getattr(learn, 'nonfinite', None)
     if hasattr(learn.model, 'fit_prior') and nonfinite is None: # two-stage models: now the prior over latents
         learn.model.fit_prior(dls, epochs=a['epochs'], progress=progress)
-    train_time = time.time() - t0
+    return _finish(out, learn, dls, time.time() - t0, start if resume else None)
+
+def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path:
+    "Write the trained model, its figures and, last, `metrics.json`, which marks the run finished."
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
     save_model(m, out)
-    rows = learn.history.rows
+    rows, nonfinite = learn.history.rows, getattr(learn, 'nonfinite', None)
     final = {k: v for k, v in rows[-1].items() if k not in ('epoch', 'time')} if rows else {}
     metrics = dict(final, **reconstruction_metrics(m, dls.valid), train_time_s=round(train_time, 1), processes=max(1, num_distrib()), epochs_done=len(rows),
-                   resumed_from_epoch=start if resume else None, recoveries=getattr(learn, 'recoveries', []), nonfinite=nonfinite,
+                   resumed_from_epoch=resumed_from, recoveries=getattr(learn, 'recoveries', []), nonfinite=nonfinite,
                    **({'divergence': learn.divergence} if hasattr(learn, 'divergence') else {}))
     figs = out/'figures'; figs.mkdir(exist_ok=True)
     xb, = dls.valid.one_batch()
     hist = pd.DataFrame(rows) if rows else pd.DataFrame(columns=['epoch'])
     for name, fig in zip(RUN_FIGURES, (recon_figure(m, xb, n=8), samples_figure(m, n=16),
-                         loss_figure(hist, getattr(learn.recorder, 'losses', None) if start == 0 else None))): # per-batch losses of one unbroken fit only
+                         loss_figure(hist, getattr(learn.recorder, 'losses', None) if not resumed_from else None))): # per-batch losses of one unbroken fit only
         save_figure(fig, figs/f'{name}.png')
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
