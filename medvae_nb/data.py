@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastai.data.core import DataLoaders, TfmdDL
+from fastai.data.transforms import get_files
 from fastcore.meta import delegates
 from .phantom import KneePhantom
 from .readers import READERS, VOLUME_SUFFIXES, reading, is_dicom, read_image, volume_info, fit_square, read_item
@@ -72,7 +73,7 @@ def split_name(name:str)->str|None:
     return _SPLITS.get(name) or _SPLITS.get(name.rsplit('_', 1)[-1])
 
 def _files_below(path:Path)->list:
-    return sorted(p for p in path.rglob('*') if p.is_file() and not any(c.startswith('.') for c in p.relative_to(path).parts))
+    return sorted(get_files(path)) # fastai's: every file below `path`, hidden files and folders left out
 
 def _is_dicomdir(p:Path)->bool: return p.name.upper() == 'DICOMDIR'
 _DICOM_SUFFIXES = ('.dcm', '.dicom')

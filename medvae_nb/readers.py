@@ -110,9 +110,9 @@ def read_npy(path:Path)->np.ndarray:
 
 # %% ../nbs/02a_readers.ipynb #4e7bea64
 def is_dicom(path:str|Path)->bool:
-    "Does `path` hold a DICOM file (a 128-byte preamble followed by `DICM`)?"
-    try:
-        with open(path, 'rb') as f: f.seek(128); return f.read(4) == b'DICM'
+    "Does `path` hold a DICOM file (a 128-byte preamble followed by `DICM`: pydicom's `is_dicom`)? False where it cannot be read."
+    from pydicom.misc import is_dicom as _pydicom_is_dicom
+    try: return _pydicom_is_dicom(path)
     except OSError: return False
 
 def voi_window(x:np.ndarray, # values after the modality LUT
