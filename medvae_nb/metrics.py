@@ -10,7 +10,7 @@ import math, functools
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
+from torch import nn, Tensor
 from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_similarity_index_measure,
                                            multiscale_structural_similarity_index_measure)
 
@@ -152,18 +152,16 @@ def precision_recall(real:Tensor, fake:Tensor, # feature vectors (n, d) and (m, 
 
 # %% ../nbs/10a_metrics.ipynb #f726856b
 def frechet_distance(a, b)->float: # feature arrays (n, d), (m, d)
-    "Fréchet distance between Gaussians fitted to the feature sets `a` and `b`."
-    import scipy.linalg
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    covmean = scipy.linalg.sqrtm(s1 @ s2)
-    if np.iscomplexobj(covmean): covmean = covmean.real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+    "Fréchet distance between Gaussians fitted to the feature sets `a` and `b`, by torchmetrics' `FrechetInceptionDistance`."
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    a, b = (torch.as_tensor(np.asarray(t), dtype=torch.float64) for t in (a, b))
+    given = nn.Identity(); given.num_features = a.shape[1] # the features are given: the "network" passes them on
+    fid = FrechetInceptionDistance(feature=given)
+    fid.update(a, real=True); fid.update(b, real=False)
+    return float(fid.compute())
 
 # %% ../nbs/10a_metrics.ipynb #b3f76429
 from pathlib import Path
-from torch import nn
 import torch.nn.functional as F
 from .phantom import KneePhantom, FACTOR_NAMES
 
