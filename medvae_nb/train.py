@@ -137,7 +137,7 @@ class TrainConfig:
     def from_json(cls, d:dict):
         "The configuration a `train.json` holds; keys it lacks (older runs) take today's defaults, unknown ones are ignored."
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{k: v for k, v in d.items() if k in names and not (k == 'model_kw' and v is None)})
     def data_options(self)->dict:
         "The options of `data_dls` that differ from its defaults."
         defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
@@ -155,26 +155,25 @@ def _json(d:dict)->str: return json.dumps({k: (float(v) if isinstance(v, (np.flo
 def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Path:
     "Train, or continue, the run `cfg` in the locked run folder `out`; rank 0 writes the model, metrics and figures."
     main = rank_distrib() == 0
-    a = asdict(cfg)
-    set_seed(a['seed'])
+    set_seed(cfg.seed)
     data_kw = cfg.data_options()
-    try: dls = get_dls(a['data'], size=a['size'], bs=a['bs'], n=a['n'], seed=a['seed'], valid_pct=_VALID_PCT,
-                       **(dict(kl_grades=a['kl_grades']) if a['data'] == 'phantom' else dict(skip_bad=a['skip_bad'], **data_kw)))
+    try: dls = get_dls(cfg.data, size=cfg.size, bs=cfg.bs, n=cfg.n, seed=cfg.seed, valid_pct=_VALID_PCT,
+                       **(dict(kl_grades=cfg.kl_grades) if cfg.data == 'phantom' else dict(skip_bad=cfg.skip_bad, **data_kw)))
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
-        raise UsageError(f"--data {a['data']}: {e}") from None
+        raise UsageError(f"--data {cfg.data}: {e}") from None
     if not len(dls.valid_ds): # checked now, not after the last epoch
-        raise UsageError(f"--data {a['data']}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
+        raise UsageError(f"--data {cfg.data}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
                          f"volume, {_VALID_PCT:.0%} held out); give it at least two files or volumes")
-    if main and not resume and a['data'] != 'phantom': # what the data turned out to be, for the record
-        atomic_write(out/'train.json', json.dumps(dict(a, format_detected=getattr(dls, 'format', None)), indent=2))
+    if main and not resume and cfg.data != 'phantom': # what the data turned out to be, for the record
+        atomic_write(out/'train.json', json.dumps(dict(asdict(cfg), format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
-    m = create_model(a['model'], a['size'], **({} if a['zdim'] is None else dict(zdim=a['zdim'])),
-                     **(dict(checkpointing=True) if a['checkpointing'] else {}), **(a.get('model_kw') or {}))
+    m = create_model(cfg.model, cfg.size, **({} if cfg.zdim is None else dict(zdim=cfg.zdim)),
+                     **(dict(checkpointing=True) if cfg.checkpointing else {}), **cfg.model_kw)
     try:
         if main: check_space(out, m)
     except OSError as e: raise UsageError(e.strerror) from None
-    learn = vae_learner(dls, m, lr=a['lr'], kl_warmup=a['kl_warmup'], precision=a['precision'], path=out if main else None,
-                        accum=a['accum'])
+    learn = vae_learner(dls, m, lr=cfg.lr, kl_warmup=cfg.kl_warmup, precision=cfg.precision, path=out if main else None,
+                        accum=cfg.accum)
     start = 0
     if resume and latest_checkpoint(out) is not None:
         try: start = load_checkpoint(learn, out)
@@ -182,11 +181,11 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     t0 = time.time()
     try:
         with data_parallel(learn):
-            if progress: resume_fit(learn, a['epochs'], a['lr'], start_epoch=start)
+            if progress: resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
             else:
-                with learn.no_bar(), learn.no_logging(): resume_fit(learn, a['epochs'], a['lr'], start_epoch=start)
+                with learn.no_bar(), learn.no_logging(): resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted at epoch {getattr(learn, 'epoch', start) + 1} of {a['epochs']}, batch "
+        raise Interrupted(f"interrupted at epoch {getattr(learn, 'epoch', start) + 1} of {cfg.epochs}, batch "
                           f"{getattr(learn, 'iter', 0) + 1}; resume with medvae-train --resume {out}") from None
     except OSError as e:
         if e.errno != errno.ENOSPC: raise
@@ -195,7 +194,7 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     if not main: return None
     nonfinite = getattr(learn, 'nonfinite', None)
     if hasattr(learn.model, 'fit_prior') and nonfinite is None: # two-stage models: now the prior over latents
-        learn.model.fit_prior(dls, epochs=a['epochs'], progress=progress)
+        learn.model.fit_prior(dls, epochs=cfg.epochs, progress=progress)
     return _finish(out, learn, dls, time.time() - t0, start if resume else None)
 
 def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path:
