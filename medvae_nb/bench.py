@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/bench.html.md"""
 
 # %% ../nbs/14_bench.ipynb #647b9813
 from __future__ import annotations
-import copy, json, resource, statistics, subprocess, sys, tempfile, time, warnings
+import copy, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as `13_cli` does)
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from contextlib import nullcontext
@@ -24,11 +24,15 @@ from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from fastai.torch_core import to_float
 from .learner import vae_learner, phase_params
-from .speed import fast_adamw, tune_malloc
+from .speed import fast_adamw, tune_malloc, best_precision
+import pandas as pd
+from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps dispatch modes (FlopCounterMode's base too)
 
 # %% auto #0
-__all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates', 'bench_row',
-           'bench', 'bench_table', 'medvae_bench', 'valid_loss_at']
+__all__ = ['OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates',
+           'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'bench_row', 'bench',
+           'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -126,6 +130,81 @@ def _bench_clock(dev, cpu_time:bool, threads:int|None, tuned_malloc:bool):
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     return time.thread_time if cpu_time else time.perf_counter
 
+# %% ../nbs/14_bench.ipynb #fb1403f2
+class TrafficCounter(TorchDispatchMode):
+    "Count the bytes every tensor operation reads and writes (views excluded): an upper bound on the memory traffic."
+    def __init__(self): super().__init__(); self.bytes = 0
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if not func.is_view:
+            self.bytes += sum(t.numel() * t.element_size() for t in _tensors((args, kwargs, out)))
+        return out
+
+def _tensors(o):
+    "The tensors in `o`, a tensor or nested lists, tuples and dicts of them."
+    if isinstance(o, torch.Tensor): yield o
+    elif isinstance(o, (list, tuple)):
+        for v in o: yield from _tensors(v)
+    elif isinstance(o, dict):
+        for v in o.values(): yield from _tensors(v)
+
+class _NoStep:
+    def step(self): pass
+    def zero_grad(self): pass
+
+def step_cost(model:nn.Module, # a `LatentModel`; a copy takes the step, `model` is unchanged
+              x:torch.Tensor, # a few images: forward and backward cost the same per image at any batch size
+              bs:int=32, # the training batch, which shares one optimiser step
+              amp=None)->dict: # autocast factory of the precision, or None (fp32)
+    "GFLOP and MB moved per image by a training step on batches of `bs`: forward, loss, every phase's backward, the fused AdamW step."
+    m = copy.deepcopy(model)
+    groups = phase_params(m, m.phases)
+    with FlopCounterMode(display=False) as flops, TrafficCounter() as traffic: bare_step(m, x, _NoStep(), groups, m.phases, amp)
+    opt = fast_adamw(x.device)([dict(params=g) for g in groups], lr=1e-3)
+    with FlopCounterMode(display=False) as opt_flops, TrafficCounter() as opt_traffic: opt.step() # on the gradients just computed
+    per_img = lambda a, b: a / len(x) + b / bs
+    return dict(gflop_per_img=per_img(flops.get_total_flops(), opt_flops.get_total_flops()) / 1e9,
+                mb_per_img=per_img(traffic.bytes, opt_traffic.bytes) / 1e6)
+
+def widest_conv(model:nn.Module, x:torch.Tensor)->tuple: # (the convolution, the shape of its input)
+    "The widest 3×3 convolution of `model` (most input × output channels; then the largest input) and its input's shape on `x`."
+    shapes, convs = {}, [c for c in model.modules() if isinstance(c, nn.Conv2d) and c.kernel_size == (3, 3)]
+    hooks = [c.register_forward_pre_hook(lambda mod, inp: shapes.setdefault(mod, tuple(inp[0].shape)) and None) for c in convs]
+    try:
+        with torch.no_grad(): model(x)
+    finally:
+        for h in hooks: h.remove()
+    conv = max(shapes, key=lambda c: (c.in_channels * c.out_channels, shapes[c][-1]))
+    return conv, shapes[conv]
+
+def _timed(once, clock, dev, min_time:float):
+    "A block that repeats `once` for about `min_time` seconds and returns its duration, and the number of repeats."
+    once(); t0 = clock(); once(); reps = max(1, round(min_time / max(clock() - t0, 1e-6)))
+    def run():
+        t0 = clock()
+        for _ in range(reps): once()
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        return clock() - t0
+    return run, reps
+
+def peak_block(conv:nn.Conv2d, shape:tuple, amp=None, cl:bool=False, clock=time.perf_counter, min_time:float=0.25)->tuple:
+    "A block running `conv` forward on a batch of `shape` (for `interleaved`), and the GFLOP one block computes."
+    dev = conv.weight.device
+    conv, x = copy.deepcopy(conv).requires_grad_(False), torch.randn(shape, device=dev)
+    if cl: conv, x = conv.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    amp = amp or nullcontext
+    def once():
+        with torch.no_grad(), amp(): conv(x)
+    with FlopCounterMode(display=False) as flops: once()
+    run, reps = _timed(once, clock, dev, min_time)
+    return run, reps * flops.get_total_flops() / 1e9
+
+def stream_block(dev, mb:int=256, clock=time.perf_counter, min_time:float=0.25)->tuple:
+    "A block copying an `mb` MB buffer (for `interleaved`), and the GB one block reads and writes."
+    a, b = torch.empty(mb << 18, device=dev), torch.ones(mb << 18, device=dev)
+    run, reps = _timed(lambda: a.copy_(b), clock, dev, min_time)
+    return run, reps * 2 * mb / 1024
+
 # %% ../nbs/14_bench.ipynb #68a96898
 def _peak_rss_mb()->float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 # KiB on Linux
@@ -166,11 +245,20 @@ def bench_row(model:str='vae', # registered model name
                   plain=bare_loop(fmt(copy.deepcopy(m0).to(dev)), adamw, amp, cl),
                   naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
     if compile: blocks['compile'] = bare_loop(torch.compile(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
+    x = next(iter(loader))[0].to(dev)
+    m_dev = copy.deepcopy(m0).to(dev)
+    cost = step_cost(m_dev, x[:2], bs, amp)
+    (blocks['peak'], peak_gflop), (blocks['stream'], stream_gb) = peak_block(*widest_conv(m_dev, x), amp, cl, clock), stream_block(dev, clock=clock)
     med = interleaved(blocks, rounds)
+    peak_t, stream_t = med.pop('peak'), med.pop('stream')
     row = dict(model=model, size=size, bs=bs, steps=rounds*block, device=dev.type, threads=torch.get_num_threads(),
                clock='cpu' if cpu_time else 'wall',
                precision=learn.precision, channels_last=cl, checkpointing=checkpointing, tuned_malloc=tuned_malloc)
     row.update({f'{k}_img_s': round(block*bs / t, 2) for k, t in med.items()})
+    row.update(gflop_per_img=round(cost['gflop_per_img'], 3), mb_per_img=round(cost['mb_per_img'], 1),
+               learner_gflop_s=round(cost['gflop_per_img'] * row['learner_img_s'], 1), peak_gflop_s=round(peak_gflop / peak_t, 1),
+               mem_gb_s=round(stream_gb / stream_t, 1))
+    row['peak_fraction'] = round(row['learner_gflop_s'] / row['peak_gflop_s'], 3)
     row['peak_rss_mb'] = round(_peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     row.update(loader_rates(learn.dls.train, size, bs, seed))
@@ -202,9 +290,63 @@ def bench(models=('vae',), # model names
         if progress: progress(row)
     return rows
 
+# %% ../nbs/14_bench.ipynb #2535c48f
+def roofline_figure(rows:list, # rows of `bench` with the roofline columns
+                    ax=None):
+    "Achieved training GFLOP/s against arithmetic intensity (FLOP per byte moved) for `rows`, under the measured ceilings."
+    import matplotlib.pyplot as plt
+    rows = [r for r in rows if r.get('peak_gflop_s')]
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 4.5))
+    intensity = {id(r): r['gflop_per_img'] * 1e3 / r['mb_per_img'] for r in rows}
+    peak, bw = statistics.median(r['peak_gflop_s'] for r in rows), statistics.median(r['mem_gb_s'] for r in rows)
+    lo, hi = min(intensity.values()) / 8, max(peak / bw, max(intensity.values())) * 4
+    xs = [lo * (hi / lo) ** (i / 99) for i in range(100)]
+    ax.loglog(xs, [min(peak, bw * x) for x in xs], 'k-', lw=1.5,
+              label=f"ceilings: widest 3×3 conv {peak:.0f} GFLOP/s, copy {bw:.0f} GB/s")
+    for name in dict.fromkeys(r['model'] for r in rows):
+        rs = [r for r in rows if r['model'] == name]
+        pts = ax.plot([intensity[id(r)] for r in rs], [r['learner_gflop_s'] for r in rs], 'o-', label=name)
+        for r in rs: ax.annotate(f"{r['size']}", (intensity[id(r)], r['learner_gflop_s']), textcoords='offset points',
+                                 xytext=(4, -10), fontsize=7, color=pts[0].get_color())
+    ax.set_ylim(min(r['learner_gflop_s'] for r in rows) / 3, peak * 2)
+    ax.set_xlabel('arithmetic intensity: FLOP per byte read or written (a lower bound)')
+    ax.set_ylabel('training GFLOP/s (learner)'); ax.legend(fontsize=7, loc='lower right'); ax.grid(True, which='both', alpha=0.2)
+    return fig
+
+OP_KINDS = (('convolution', ('conv',)), ('matmul', ('mm', 'addmm', 'linear', 'bmm')), ('group norm', ('group_norm',)),
+            ('activation', ('silu', 'sigmoid', 'relu', 'gelu', 'tanh')), ('up/down-sampling', ('upsample', 'pool', 'interpolate')),
+            ('optimiser', ('adam', '_foreach', 'lerp', 'addcdiv', 'addcmul')),
+            ('copies and fills', ('copy', 'clone', 'contiguous', 'to_dense', 'reorder', 'cat', 'fill', 'zero', 'empty')))
+
+def op_kind(name:str)->str:
+    "The kind of the aten operator `name` (`OP_KINDS`), or 'other elementwise'."
+    return next((kind for kind, keys in OP_KINDS if any(k in name for k in keys)), 'other elementwise')
+
+def op_breakdown(model:str='vae', size:int=128, bs:int=8, precision:str=None, seed:int=0)->pd.DataFrame:
+    "Where one training step's CPU time goes, by operator kind: `torch.profiler` over a step after a warm-up step."
+    torch.manual_seed(seed)
+    m, dev = create_model(model, size), torch.device('cpu')
+    precision = precision or best_precision('cpu')
+    dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+    amp, cl = (partial(torch.autocast, 'cpu', dtype=dtype) if dtype else None), precision != 'fp32'
+    if cl: m = m.to(memory_format=torch.channels_last)
+    x = torch.as_tensor(phantom_images(size, bs, seed)[0])
+    if cl: x = x.contiguous(memory_format=torch.channels_last)
+    groups = phase_params(m, m.phases)
+    opt = fast_adamw(dev)([dict(params=g) for g in groups], lr=1e-3)
+    bare_step(m, x, opt, groups, m.phases, amp)
+    os.environ.setdefault('KINETO_LOG_LEVEL', '5') # the profiler's own log lines, e.g. that there is no GPU
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof: bare_step(m, x, opt, groups, m.phases, amp)
+    ops = pd.DataFrame([dict(op=e.key, ms=e.self_cpu_time_total / 1e3, calls=e.count) for e in prof.key_averages()])
+    ops = ops[ops.op.str.startswith('aten::')].assign(kind=lambda d: d.op.map(op_kind)) # operators, not the wrappers around them
+    by_kind = ops.groupby('kind').agg(ms=('ms', 'sum'), calls=('calls', 'sum'),
+                                      top_op=('op', lambda s: s.loc[ops.loc[s.index, 'ms'].idxmax()]))
+    return by_kind.assign(ms=by_kind.ms.round(1), share=(by_kind.ms / by_kind.ms.sum()).round(3)).sort_values('ms', ascending=False)
+
 # %% ../nbs/14_bench.ipynb #36b7f28e
 BENCH_COLS = ('model', 'size', 'bs', 'precision', 'learner_img_s', 'plain_img_s', 'naive_fp32_img_s', 'learner_vs_plain',
-              'defaults_vs_naive', 'loader_img_s', 'loader_vs_learner', 'peak_rss_mb')
+              'defaults_vs_naive', 'loader_img_s', 'loader_vs_learner', 'peak_rss_mb', 'gflop_per_img', 'learner_gflop_s',
+              'peak_gflop_s', 'peak_fraction')
 
 def bench_table(rows:list, cols=None)->str:
     "The rows of `bench` as a Markdown table."

@@ -21,12 +21,13 @@ from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, 
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, DATA_OPTIONS
+from .train import run_finished, EVAL_FIGURES, TrainConfig
 
 # %% auto #0
-__all__ = ['PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE', 'reconstruct_all', 'sample_all',
-           'thumbnails', 'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command',
-           'plateau', 'save_half', 'ship_run', 'card_goals', 'model_card']
+__all__ = ['PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE', 'reconstruct_all',
+           'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval',
+           'train_command', 'plateau', 'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run',
+           'card_goals', 'model_card']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -184,8 +185,9 @@ def train_command(args:dict)->str:
     if a.get('model_kw'): parts += ['--hparams', ','.join(f"{k}={v}" for k, v in a['model_kw'].items())]
     if a.get('accum', 1) > 1: parts += ['--accum', str(a['accum'])]
     if a.get('checkpointing'): parts.append('--checkpointing')
-    for k in DATA_OPTIONS:
-        if k in a: parts += [f"--{k.replace('_', '-')}", str(a[k])]
+    for k, v in TrainConfig.from_json(a).data_options().items(): # those that differ from the defaults
+        parts += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
+    if a.get('init'): parts += ['--init', a['init']]
     return ' '.join(parts)
 
 def plateau(history:pd.DataFrame, # a run's history.csv
@@ -224,6 +226,32 @@ def _machine()->str:
     isa = 'AVX512-BF16' if 'avx512_bf16' in flags else 'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else ''
     return f"{torch.get_num_threads()} threads of an {name}" + (f" ({isa})" if isa else '')
 
+TRAIN_KEYS = ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') # what a card keeps of a run's metrics.json
+
+def fine_tunes(args:dict, # a run's train.json
+               dest:Path)->bool: # a shipped model's folder
+    "Did the run of `args` start from the weights of the shipped model in `dest`?"
+    init = args.get('init')
+    if not init or not (dest/'metrics.json').is_file(): return False
+    return Path(init).resolve() == dest.resolve() or (dest.parent.resolve() == pretrained_dir().resolve()
+                                                       and init in (dest.name, dest.name.rsplit('-', 1)[0]))
+
+def chain_commands(before:str, # the recipe of the model fine-tuned: one command, or several joined by ' && '
+                   after:str, # the fine-tuning command, whose `--init INIT` named that model
+                   init:str, key:str)->str:
+    "One shell recipe for a model trained in stages: each stage writes a run folder that the next one's `--init` names."
+    stages = before.split(' && ')
+    folder = f"runs/{key}-stage{len(stages)}"
+    if ' --out ' not in stages[-1]: stages[-1] += f" --out {folder}"
+    else: folder = stages[-1].split(' --out ')[1].split()[0]
+    return ' && '.join(stages + [after.replace(f"--init {init}", f"--init {folder}")])
+
+def chain_history(before:pd.DataFrame, after:pd.DataFrame)->pd.DataFrame:
+    "The history of a model trained in stages: `after`'s epochs numbered on from `before`'s, with a `stage` column."
+    stage = before['stage'] if 'stage' in before else pd.Series(1, index=before.index)
+    after = after.assign(epoch=after['epoch'] + len(before), stage=int(stage.max()) + 1)
+    return pd.concat([before.assign(stage=stage), after], ignore_index=True)
+
 def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
              dest:str|Path=None, # default `pretrained_dir()/<model>-<size>px`
              limits=(), # known limits, in sentences, for the card
@@ -235,11 +263,15 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
         if not (run/f).is_file(): raise UsageError(f"{run}: has no {f}; only a finished run folder can ship")
     args, done = json.loads((run/'train.json').read_text()), json.loads((run/'metrics.json').read_text())
     dest = Path(dest or pretrained_dir()/f"{args['model']}-{args['size']}px")
+    hist, command, train = pd.read_csv(run/'history.csv'), train_command(args), {k: done[k] for k in TRAIN_KEYS if k in done}
+    if fine_tunes(args, dest): # the run started from the model it replaces: the card records both stages as one recipe
+        prev, hist = json.loads((dest/'metrics.json').read_text()), chain_history(pd.read_csv(dest/'history.csv'), hist)
+        command = chain_commands(prev['command'], command, args['init'], dest.name)
+        train.update(train_time_s=prev['train']['train_time_s'] + done['train_time_s'], epochs_done=len(hist))
     save_half(load_model(run), dest)
-    for f in ('train.json', 'history.csv'): shutil.copyfile(run/f, dest/f)
-    hist = pd.read_csv(run/'history.csv')
-    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=train_command(args),
-                   train={k: done[k] for k in ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') if k in done},
+    shutil.copyfile(run/'train.json', dest/'train.json')
+    atomic_write(dest/'history.csv', hist.to_csv(index=False))
+    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=command, train=train,
                    plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
                    warnings=done.get('recoveries', []) + done.get('divergence', []))
     atomic_write(dest/'metrics.json', json.dumps(metrics, indent=2))

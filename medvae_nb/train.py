@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, create_model, save_model, atomic_write, import_variants, check_model_args,
+from .core import (MODELS, LatentModel, create_model, save_model, load_any, atomic_write, import_variants, check_model_args,
                             UsageError)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages
@@ -132,6 +132,7 @@ class TrainConfig:
     n_slices:int=None # volumes: slices per volume, evenly spaced over the central 80% (default: all)
     bilateral:bool=False # split each radiograph into its two knees
     cache_dir:str=None # keep resized images here (16-bit .npy) to make later epochs and runs fast
+    init:str=None # start from these weights (fine-tune): a run folder or a shipped model's name, e.g. vae-64px
 
     @classmethod
     def from_json(cls, d:dict):
@@ -167,8 +168,8 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     if main and not resume and cfg.data != 'phantom': # what the data turned out to be, for the record
         atomic_write(out/'train.json', json.dumps(dict(asdict(cfg), format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
-    m = create_model(cfg.model, cfg.size, **({} if cfg.zdim is None else dict(zdim=cfg.zdim)),
-                     **(dict(checkpointing=True) if cfg.checkpointing else {}), **cfg.model_kw)
+    m = create_model(cfg.model, cfg.size, **_model_kw(cfg))
+    if cfg.init is not None: m.load_state_dict(_init_model(cfg.init).state_dict()) # fine-tune (checked by `check_config`); a checkpoint overrides it
     try:
         if main: check_space(out, m)
     except OSError as e: raise UsageError(e.strerror) from None
@@ -235,6 +236,32 @@ def clear_run(out:Path, keep_lock:bool=True)->list:
         if (out/d).is_dir() and not any((out/d).iterdir()): (out/d).rmdir()
     return sorted(str(p.relative_to(out)) for p in out.rglob('*') if not p.is_dir() and p.name != 'run.lock')
 
+def _init_model(src:str)->LatentModel:
+    try: return load_any(src)
+    except (FileNotFoundError, ValueError) as e: # the message names the file; keep one mention of src
+        raise UsageError(f"--init {e}" if str(e).startswith(f"{src}:") else f"--init {src}: {e}") from None
+
+def _with_init(c:TrainConfig)->TrainConfig:
+    "`c` with the hyper-parameters of the model in `c.init` that its own flags leave open; `UsageError` unless the weights fit."
+    init = _init_model(c.init)
+    start = init.config
+    if start['name'] != c.model: raise UsageError(f"--init {c.init}: holds a {start['name']} model; pass --model {start['name']}")
+    defaults = {k: p.default for k, p in inspect.signature(MODELS[c.model].__init__).parameters.items()}
+    kw = {k: v for k, v in start.items() if k not in ('name', 'img_size', 'checkpointing', 'zdim') and v != defaults.get(k)}
+    c = replace(c, model_kw={**kw, **c.model_kw}, zdim=start.get('zdim') if c.zdim is None and start.get('zdim') != defaults.get('zdim') else c.zdim)
+    with torch.device('meta'): shapes = {k: v.shape for k, v in create_model(c.model, c.size, **_model_kw(c)).state_dict().items()}
+    theirs = {k: v.shape for k, v in init.state_dict().items()}
+    for k in sorted(shapes.keys() | theirs.keys()):
+        if shapes.get(k) != theirs.get(k):
+            raise UsageError(f"--init {c.init}: its weights do not fit the model these flags make ({k}: "
+                             f"{list(theirs[k]) if k in theirs else 'absent'} there, {list(shapes[k]) if k in shapes else 'absent'} here); "
+                             f"train at its --size ({start.get('img_size')}) and leave the --zdim and --hparams that shape the network as they were")
+    return c
+
+def _model_kw(c:TrainConfig)->dict:
+    "The keyword arguments of `create_model` that `c` sets."
+    return {**({} if c.zdim is None else dict(zdim=c.zdim)), **(dict(checkpointing=True) if c.checkpointing else {}), **c.model_kw}
+
 def check_config(cfg:TrainConfig)->TrainConfig:
     "Raise `UsageError` naming the first bad field of `cfg` (as its `medvae-train` flag); returns `cfg` resolved for `train.json`."
     c = cfg
@@ -252,6 +279,7 @@ def check_config(cfg:TrainConfig)->TrainConfig:
         flag = (f"--hparams {','.join(f'{k}={v}' for k, v in c.model_kw.items())}" if c.model_kw else
                 f"--zdim {c.zdim}" if c.zdim else f"--model {c.model}")
         raise UsageError(f"{flag}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if c.init is not None: c = _with_init(c)
     return replace(c, data=str(c.data), lr=MODELS[c.model].default_lr if c.lr is None else c.lr,
                    precision=best_precision() if c.precision == 'auto' else c.precision,
                    kl_grades=None if c.kl_grades is None else list(c.kl_grades),
