@@ -313,7 +313,8 @@ def roofline_figure(rows:list, # rows of `bench` with the roofline columns
     ax.set_ylabel('training GFLOP/s (learner)'); ax.legend(fontsize=7, loc='lower right'); ax.grid(True, which='both', alpha=0.2)
     return fig
 
-OP_KINDS = (('convolution', ('conv',)), ('matmul', ('mm', 'addmm', 'linear', 'bmm')), ('group norm', ('group_norm',)),
+OP_KINDS = (('convolution', ('conv',)), # kind -> substrings of aten operator names (`op_breakdown`)
+            ('matmul', ('mm', 'addmm', 'linear', 'bmm')), ('group norm', ('group_norm',)),
             ('activation', ('silu', 'sigmoid', 'relu', 'gelu', 'tanh')), ('up/down-sampling', ('upsample', 'pool', 'interpolate')),
             ('optimiser', ('adam', '_foreach', 'lerp', 'addcdiv', 'addcmul')),
             ('copies and fills', ('copy', 'clone', 'contiguous', 'to_dense', 'reorder', 'cat', 'fill', 'zero', 'empty')))
