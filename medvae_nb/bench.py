@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/bench.html.md"""
 
 # %% ../nbs/14_bench.ipynb #647b9813
 from __future__ import annotations
-import copy, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
+import copy, json, resource, statistics, subprocess, sys, tempfile, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as `13_cli` does)
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from contextlib import nullcontext
@@ -336,7 +336,6 @@ def op_breakdown(model:str='vae', size:int=128, bs:int=8, precision:str=None, se
     groups = phase_params(m, m.phases)
     opt = fast_adamw(dev)([dict(params=g) for g in groups], lr=1e-3)
     bare_step(m, x, opt, groups, m.phases, amp)
-    os.environ.setdefault('KINETO_LOG_LEVEL', '5') # the profiler's own log lines, e.g. that there is no GPU
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof: bare_step(m, x, opt, groups, m.phases, amp)
     ops = pd.DataFrame([dict(op=e.key, ms=e.self_cpu_time_total / 1e3, calls=e.count) for e in prof.key_averages()])
     ops = ops[ops.op.str.startswith('aten::')].assign(kind=lambda d: d.op.map(op_kind)) # operators, not the wrappers around them

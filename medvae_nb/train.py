@@ -274,7 +274,7 @@ def check_config(cfg:TrainConfig)->TrainConfig:
     if c.format not in ('auto', *FORMATS): raise UsageError(f"--format {c.format}: unknown; choose one of: auto, {', '.join(FORMATS)}")
     if c.accum < 1: raise UsageError(f"--accum {c.accum}: must be at least 1")
     try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing
-        with torch.device('meta'): create_model(c.model, c.size, **({} if c.zdim is None else dict(zdim=c.zdim)), **c.model_kw)
+        with torch.device('meta'): create_model(c.model, c.size, **_model_kw(c))
     except Exception as e: # whatever the constructor raises, these arguments do not make a model
         flag = (f"--hparams {','.join(f'{k}={v}' for k, v in c.model_kw.items())}" if c.model_kw else
                 f"--zdim {c.zdim}" if c.zdim else f"--model {c.model}")
