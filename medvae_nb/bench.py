@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/bench.html.md"""
 
 # %% ../nbs/14_bench.ipynb #647b9813
 from __future__ import annotations
-import copy, json, resource, statistics, subprocess, sys, tempfile, time, warnings
+import copy, json, statistics, subprocess, sys, tempfile, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as `13_cli` does)
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from contextlib import nullcontext
@@ -24,15 +24,16 @@ from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from fastai.torch_core import to_float
 from .learner import vae_learner, phase_params
-from .speed import fast_adamw, tune_malloc, best_precision
+from .speed import fast_adamw, tune_malloc, peak_rss_mb
 import pandas as pd
 from torch.utils.flop_counter import FlopCounterMode
 from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps dispatch modes (FlopCounterMode's base too)
 
 # %% auto #0
 __all__ = ['OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates',
-           'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'bench_row', 'bench',
-           'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'medvae_bench', 'valid_loss_at']
+           'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp', 'bench_row',
+           'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'medvae_bench',
+           'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -206,8 +207,10 @@ def stream_block(dev, mb:int=256, clock=time.perf_counter, min_time:float=0.25)-
     return run, reps * 2 * mb / 1024
 
 # %% ../nbs/14_bench.ipynb #68a96898
-def _peak_rss_mb()->float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 # KiB on Linux
+def learner_amp(learn)->callable:
+    "The autocast factory with which a bare loop does the work of `learn` in its precision (None in fp32)."
+    dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(learn.precision)
+    return partial(torch.autocast, learn.dls.device.type if learn.dls.device else 'cpu', dtype=dtype) if dtype else None
 
 def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
@@ -230,9 +233,7 @@ def bench_row(model:str='vae', # registered model name
     timer = TrainOnly(clock)
     learn = vae_learner(make_dls(train, valid, bs=bs, device=dev), copy.deepcopy(m0), kl_warmup=0, cbs=[timer]) # the bare loop's work, no more
     learn.create_opt()
-    dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(learn.precision)
-    amp = partial(torch.autocast, dev.type, dtype=dtype) if dtype else None
-    cl = learn.channels_last
+    amp, cl = learner_amp(learn), learn.channels_last
     loader = torch.utils.data.DataLoader(train, batch_size=bs, shuffle=True, drop_last=True, pin_memory=dev.type == 'cuda')
     bare_loop = partial(bare_epoch, loader=loader, phases=m0.phases, clock=clock)
 
@@ -245,8 +246,7 @@ def bench_row(model:str='vae', # registered model name
                   plain=bare_loop(fmt(copy.deepcopy(m0).to(dev)), adamw, amp, cl),
                   naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
     if compile: blocks['compile'] = bare_loop(torch.compile(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
-    x = next(iter(loader))[0].to(dev)
-    m_dev = copy.deepcopy(m0).to(dev)
+    x, m_dev = next(iter(loader))[0].to(dev), m0.to(dev) # every loop trains a copy; `step_cost` steps on one of its own
     cost = step_cost(m_dev, x[:2], bs, amp)
     (blocks['peak'], peak_gflop), (blocks['stream'], stream_gb) = peak_block(*widest_conv(m_dev, x), amp, cl, clock), stream_block(dev, clock=clock)
     med = interleaved(blocks, rounds)
@@ -259,7 +259,7 @@ def bench_row(model:str='vae', # registered model name
                learner_gflop_s=round(cost['gflop_per_img'] * row['learner_img_s'], 1), peak_gflop_s=round(peak_gflop / peak_t, 1),
                mem_gb_s=round(stream_gb / stream_t, 1))
     row['peak_fraction'] = round(row['learner_gflop_s'] / row['peak_gflop_s'], 3)
-    row['peak_rss_mb'] = round(_peak_rss_mb(), 1)
+    row['peak_rss_mb'] = round(peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     row.update(loader_rates(learn.dls.train, size, bs, seed))
     return dict(row, learner_vs_plain=round(row['learner_img_s'] / row['plain_img_s'], 3),
@@ -267,9 +267,9 @@ def bench_row(model:str='vae', # registered model name
                 loader_vs_learner=round(row['loader_img_s'] / row['learner_img_s'], 2))
 
 # %% ../nbs/14_bench.ipynb #b8a9ef45
-def _row_in_subprocess(**kw)->dict:
-    code = ("import json, sys; from medvae_nb.bench import bench_row; "
-            "print('BENCH-ROW', json.dumps(bench_row(**json.loads(sys.argv[1]))))")
+def row_in_subprocess(fn:str='bench_row', module:str='medvae_nb.bench', **kw)->dict: # `module.fn(**kw)`'s row, or one saying why not
+    code = (f"import json, sys; from {module} import {fn}; "
+            f"print('BENCH-ROW', json.dumps({fn}(**json.loads(sys.argv[1]))))")
     r = subprocess.run([sys.executable, '-c', code, json.dumps(kw)], capture_output=True, text=True)
     lines = [l for l in r.stdout.splitlines() if l.startswith('BENCH-ROW ')]
     if r.returncode or not lines: # e.g. killed for memory: the row says so, the other rows still run
@@ -285,7 +285,7 @@ def bench(models=('vae',), # model names
     todo = [(m, s) for m in models for s in sizes]
     rows = []
     for m, s in todo:
-        row = bench_row(m, s, **kw) if len(todo) == 1 else _row_in_subprocess(model=m, size=s, **kw)
+        row = bench_row(m, s, **kw) if len(todo) == 1 else row_in_subprocess(model=m, size=s, **kw)
         rows.append(row)
         if progress: progress(row)
     return rows
@@ -326,12 +326,12 @@ def op_kind(name:str)->str:
 def op_breakdown(model:str='vae', size:int=128, bs:int=8, precision:str=None, seed:int=0)->pd.DataFrame:
     "Where one training step's CPU time goes, by operator kind: `torch.profiler` over a step after a warm-up step."
     torch.manual_seed(seed)
-    m, dev = create_model(model, size), torch.device('cpu')
-    precision = precision or best_precision('cpu')
-    dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
-    amp, cl = (partial(torch.autocast, 'cpu', dtype=dtype) if dtype else None), precision != 'fp32'
-    if cl: m = m.to(memory_format=torch.channels_last)
-    x = torch.as_tensor(phantom_images(size, bs, seed)[0])
+    images, dev = phantom_images(size, bs, seed)[0], torch.device('cpu')
+    ds = ArrayDataset(images)
+    learn = vae_learner(make_dls(ds, ds, bs=bs, device=dev), create_model(model, size), kl_warmup=0,
+                        precision=precision or 'auto') # its precision and memory format, as training chooses them
+    m, amp, cl = learn.model, learner_amp(learn), learn.channels_last
+    x = torch.as_tensor(images)
     if cl: x = x.contiguous(memory_format=torch.channels_last)
     groups = phase_params(m, m.phases)
     opt = fast_adamw(dev)([dict(params=g) for g in groups], lr=1e-3)

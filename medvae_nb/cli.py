@@ -123,11 +123,13 @@ def medvae_compare(
     seeds:str=None, # comma-separated training seeds, e.g. '0,1,2': every model trains once per seed, the report gives mean ± sd (default: --seed)
     force:bool=False, # allow --out to be a folder that already holds files
     pretrained:bool=False, # score the models that ship with the package instead of training (--out defaults to compare-pretrained)
+    resume:bool=False, # continue the comparison in --out (same flags): keep its finished runs, resume a killed one, train the rest
 ):
     "Train the models at an equal budget on the same phantom knees, evaluate them, and write report.md with figures."
     names = None if models == 'all' else tuple(m.strip() for m in models.split(',') if m.strip())
     try:
         if names is not None and not names: raise UsageError(f"--models {models!r}: name at least one model")
+        if pretrained and resume: raise UsageError("--resume: continues a comparison that trains; --pretrained trains nothing")
         if pretrained:
             out = 'compare-pretrained' if out == 'compare' else out
             compare_pretrained(names, size=size, out=out, force=force)
@@ -135,7 +137,7 @@ def medvae_compare(
             return
         tune_malloc()
         compare(names, size=size, epochs=epochs, n=n, bs=bs, out=out, seed=seed, n_eval=n_eval, force=force,
-                kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds))
+                kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds), resume=resume)
     except UsageError as e: exit_usage('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
 

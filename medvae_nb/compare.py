@@ -15,9 +15,11 @@ from .core import (MODELS, load_model, atomic_write, import_variants, UsageError
                             load_pretrained)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling
-from .metrics import t_interval
+from .metrics import t_interval, METRIC_BOUNDS
 from .explore import save_figure, encode_all, decode_all, informative_dims
-from .train import check_out, check_train_args, train_run
+from dataclasses import asdict
+from .train import check_out, check_train_args, train_run, resume_run, run_finished, check_config, TrainConfig
+from .runs import latest_checkpoint
 from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_figures, eval_run
 
 # %% auto #0
@@ -209,7 +211,7 @@ def seed_summary(frames:list)->pd.DataFrame:
         out[c if plain else f"{c}_mean"], out[f"{c}_sd"] = v.mean(0), v.std(0, ddof=1)
         if plain: continue
         fixed = np.ptp(v, 0) == 0 # a row that does not train (a baseline) keeps its interval over the knees
-        lohi = np.array([(first[f"{c}_lo"].iloc[j], first[f"{c}_hi"].iloc[j]) if fixed[j] else t_interval(v[:, j]) for j in range(v.shape[1])])
+        lohi = np.array([(first[f"{c}_lo"].iloc[j], first[f"{c}_hi"].iloc[j]) if fixed[j] else t_interval(v[:, j], bounds=METRIC_BOUNDS.get(c)) for j in range(v.shape[1])])
         out[f"{c}_lo"], out[f"{c}_hi"] = lohi[:, 0], lohi[:, 1]
     return pd.DataFrame(out, index=first.index)
 
@@ -323,12 +325,26 @@ def compare_pretrained(models=None, # model names; default every shipped model a
                  f"metrics over {n_sets} sets of {set_size} samples", [scores], trained)
     return scores
 
+# %% ../nbs/12c_compare.ipynb #f9d88ec0
+def _run_state(run:Path, kw:dict)->str:
+    "What `compare(resume=True)` does with the run folder `run`: 'done', 'resume' or 'train'; a run with other settings than `kw` stops it."
+    if not (run/'train.json').is_file(): return 'train' # never started, or killed before its first write
+    want = json.loads(json.dumps(asdict(check_config(TrainConfig(**kw))))) # as train.json holds it (lists, not tuples)
+    try: had = json.loads((run/'train.json').read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
+    diff = [k for k in want if had.get(k) != want[k]]
+    if diff: raise UsageError(f"--resume {run}: it was trained with {', '.join(f'{k}={had.get(k)!r}' for k in diff)}, this "
+                              f"comparison asks for {', '.join(f'{k}={want[k]!r}' for k in diff)}; give the flags it started with, or another --out")
+    return 'done' if run_finished(run) else 'resume' if latest_checkpoint(run) is not None else 'train'
+
+
 # %% ../nbs/12c_compare.ipynb #63402dc1
 def compare(models=None, # model names; default every registered model
             size:int=64, epochs:int=4, n:int=1024, bs:int=16,
             out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
             progress:bool=True,
-            seeds=None)->pd.DataFrame: # training seeds, e.g. (0, 1, 2): every model trains once per seed; default `(seed,)`
+            seeds=None, # training seeds, e.g. (0, 1, 2): every model trains once per seed; default `(seed,)`
+            resume:bool=False)->pd.DataFrame: # continue the comparison in `out`: keep its finished runs, resume a killed one, train the rest
     "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
     import_variants()
     models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS] if models is None else list(models)
@@ -339,14 +355,19 @@ def compare(models=None, # model names; default every registered model
     for s in seeds:
         for name in models: check_train_args(name, 'phantom', size, epochs, bs, n, seed=s) # every flag, before the first model trains
     if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
-    out = check_out(out, force)
+    if resume and not Path(out).is_dir(): raise UsageError(f"--out {out}: no comparison to resume there (no such folder)")
+    out = Path(out) if resume else check_out(out, force)
+    folder = lambda s, name: out/name if len(seeds) == 1 else out/f'seed-{s}'/name
+    kw = lambda s, name: dict(model=name, size=size, epochs=epochs, bs=bs, n=n, seed=s, kl_grades=kl_grades)
+    state = {(s, m): _run_state(folder(s, m), kw(s, m)) if resume else 'train' for s in seeds for m in models} # every run, before any trains
     scores, first, times = [], None, {}
     for s in seeds:
         trained = {}
         for name in models:
-            run = train_run(name, size=size, epochs=epochs, bs=bs, n=n, out=out/name if len(seeds) == 1 else out/f'seed-{s}'/name,
-                            seed=s, force=force, kl_grades=kl_grades, progress=progress)
-            eval_run(run, n=n_eval)
+            run, todo = folder(s, name), state[s, name]
+            if todo == 'resume': resume_run(run, progress=progress)
+            if todo == 'train': train_run(out=run, force=force or resume, progress=progress, **kw(s, name))
+            if todo != 'done' or json.loads((run/'metrics.json').read_text()).get('eval', {}).get('n') != n_eval: eval_run(run, n=n_eval)
             times.setdefault(name, []).append(json.loads((run/'metrics.json').read_text())['train_time_s'])
             trained[name] = load_model(run)
         scores.append(score_models(trained, n=n_eval, set_size=n_eval // 2))

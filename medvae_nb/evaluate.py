@@ -17,7 +17,7 @@ from .core import load_model, atomic_write, load_any, UsageError, pretrained_dir
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import RunLock, RunLocked
-from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval
+from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval, METRIC_BOUNDS
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
@@ -168,7 +168,7 @@ def card_eval(model, # a trained `LatentModel`
         sets = [f.result() for f in futures]
     for k in SAMPLE_METRICS:
         v = [d[k] for d in sets]
-        res[k] = dict(_interval(v, t_interval(v)), sets=v)
+        res[k] = dict(_interval(v, t_interval(v, bounds=METRIC_BOUNDS.get(k))), sets=v)
     r2x, r2r = _heldout_r2(model.img_size, n, seed), measurement_r2(rec, batch.factors)
     res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
     res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())

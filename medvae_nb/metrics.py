@@ -15,10 +15,10 @@ from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_s
                                            multiscale_structural_similarity_index_measure)
 
 # %% auto #0
-__all__ = ['MS_SSIM_MIN_SIDE', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics', 'bootstrap_ci',
-           't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
-           'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets', 'train_knee_features',
-           'load_knee_features', 'knee_frechet_distance', 'measurement_r2']
+__all__ = ['MS_SSIM_MIN_SIDE', 'METRIC_BOUNDS', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics',
+           'bootstrap_ci', 't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd',
+           'precision_recall', 'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets',
+           'train_knee_features', 'load_knee_features', 'knee_frechet_distance', 'measurement_r2']
 
 # %% ../nbs/10a_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -63,13 +63,19 @@ def bootstrap_ci(values, # per-item values, e.g. the PSNR of each held-out knee
     return float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
 
 def t_interval(values, # one value per independent repetition (at least 2)
-               level:float=0.95)->tuple:
+               level:float=0.95,
+               bounds:tuple=None)->tuple: # the range the quantity cannot leave, e.g. (0, 1): the interval is clipped to it
     "Student-t interval `(lo, hi)` of the mean of `values`."
     from scipy import stats
     v = np.asarray(values, np.float64)
     if len(v) < 2: raise ValueError(f"t_interval needs at least 2 values, got {len(v)}")
     h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
-    return float(v.mean() - h), float(v.mean() + h)
+    lo, hi = bounds or (-math.inf, math.inf)
+    return float(max(v.mean() - h, lo)), float(min(v.mean() + h, hi))
+
+METRIC_BOUNDS = dict(ssim=(-1, 1), precision=(0, 1), recall=(0, 1), spearman=(-1, 1), accuracy=(0, 1), best_dice=(0, 1),
+                     fixed_dice=(0, 1), pixel_auprc=(0, 1), pixel_auroc=(0, 1), image_auroc=(0, 1),
+                     kfd=(0, math.inf), swd=(0, math.inf)) # a t interval of these is clipped to the range
 
 # %% ../nbs/10a_metrics.ipynb #52fda9a5
 @torch.no_grad()

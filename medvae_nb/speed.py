@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/speed.html.md"""
 
 # %% ../nbs/04a_speed.ipynb #6800f188
 from __future__ import annotations
-import ctypes, re
+import ctypes, re, resource
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.torch_core import to_float
 
 # %% auto #0
-__all__ = ['cpu_has_bf16', 'best_precision', 'Autocast', 'fast_adamw', 'tune_malloc']
+__all__ = ['cpu_has_bf16', 'best_precision', 'Autocast', 'fast_adamw', 'tune_malloc', 'rss_mb', 'peak_rss_mb']
 
 # %% ../nbs/04a_speed.ipynb #d3d746b2
 def cpu_has_bf16()->bool:
@@ -63,3 +63,20 @@ def tune_malloc(mmap_threshold:int=32*2**20, # blocks up to this size come from 
     except OSError: return False # not glibc (macOS, musl, Windows)
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3 # from <malloc.h>
     return bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim_threshold))
+
+# %% ../nbs/04a_speed.ipynb #9c1fcca0
+def _status_mb(field:str)->float|None:
+    try: m = re.search(rf'^{field}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M)
+    except OSError: return None # not Linux
+    return int(m.group(1)) / 1024 if m else None
+
+def rss_mb()->float:
+    "This process's resident memory now, in MB (Linux; 0 elsewhere)."
+    return _status_mb('VmRSS') or 0.
+
+def peak_rss_mb(reset:bool=False)->float: # reset: start a new peak from the memory held now
+    "Peak resident memory of this process image in MB; unlike `ru_maxrss`, a subprocess's is its own, not its parent's."
+    if reset:
+        try: Path('/proc/self/clear_refs').write_text('5') # Linux 4.0+: resets the peak to the current RSS
+        except OSError: pass
+    return _status_mb('VmHWM') or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

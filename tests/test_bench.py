@@ -22,3 +22,19 @@ def test_bench_two_sizes_one_process_each(tmp_path):
 def test_bench_unknown_model():
     r = run('medvae-bench', '--model', 'nope')
     assert r.returncode == 2 and 'known models: ' in r.stderr
+
+def test_hires_writes_rows(tmp_path):
+    "`medvae-hires`: one configuration, in a process of its own, printed and written as JSON."
+    out = tmp_path/'hires.json'
+    r = run('medvae-hires', '--model', 'vae', '--size', '32', '--bs', '2', '--steps', '1', '--checkpointing', 'on', '--json', str(out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert [(x['model'], x['size'], x['checkpointing']) for x in rows] == [('vae', 32, True)]
+    assert rows[0]['peak_rss_mb'] > 0 and rows[0]['gflop_per_img'] > 0
+    assert '| vae | 32 |' in r.stdout
+
+def test_hires_bad_flags():
+    for flags, msg in ((('--accum', '3', '--bs', '4'), '--accum 3: must divide --bs 4'), (('--size', '100',), '--size 100: must be a power of two'),
+                       (('--checkpointing', 'maybe'), '--checkpointing maybe: choose both, on or off')):
+        r = run('medvae-hires', *flags)
+        assert r.returncode == 2 and msg in r.stderr, (flags, r.stderr[-500:])

@@ -33,6 +33,12 @@ def test_compare_all_models(tmp_path):
     r = run('medvae-compare', '--models', 'vae', '--size', '32', '--epochs', '1', '--n', '64', '--out', str(out))
     assert r.returncode == 2 and 'already holds files' in r.stderr
     assert (out/'report.md').read_text() == report
+    # --resume with the same flags keeps every finished run (nothing trains again) and writes the report again
+    mtimes = {m: (out/m/'model.safetensors').stat().st_mtime_ns for m in df.index}
+    r = run('medvae-compare', '--size', '32', '--epochs', '1', '--n', '64', '--n-eval', '32', '--out', str(out), '--resume')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert {m: (out/m/'model.safetensors').stat().st_mtime_ns for m in df.index} == mtimes
+    assert '## Anomaly detection' in (out/'report.md').read_text()
 
 def test_eval_run_folder(tmp_path):
     "`medvae-eval RUN` adds the evaluation keys to the run's metrics.json and keeps the training ones."
