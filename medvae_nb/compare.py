@@ -367,8 +367,9 @@ def compare(models=None, # model names; default every registered model
             run, todo = folder(s, name), state[s, name]
             if todo == 'resume': resume_run(run, progress=progress)
             if todo == 'train': train_run(out=run, force=force or resume, progress=progress, **kw(s, name))
-            if todo != 'done' or json.loads((run/'metrics.json').read_text()).get('eval', {}).get('n') != n_eval: eval_run(run, n=n_eval)
-            times.setdefault(name, []).append(json.loads((run/'metrics.json').read_text())['train_time_s'])
+            metrics = json.loads((run/'metrics.json').read_text()) # its training time, which evaluating leaves as it is
+            if todo != 'done' or metrics.get('eval', {}).get('n') != n_eval: eval_run(run, n=n_eval)
+            times.setdefault(name, []).append(metrics['train_time_s'])
             trained[name] = load_model(run)
         scores.append(score_models(trained, n=n_eval, set_size=n_eval // 2))
         first = first or trained
