@@ -32,8 +32,8 @@ from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps d
 # %% auto #0
 __all__ = ['OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates',
            'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp', 'bench_row',
-           'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'medvae_bench',
-           'valid_loss_at']
+           'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'write_rows',
+           'check_bench_flags', 'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -357,7 +357,29 @@ def bench_table(rows:list, cols=None)->str:
     return '\n'.join(out + ['| ' + ' | '.join(str(r.get(c, '')) for c in cols) + ' |' for r in rows])
 
 # %% ../nbs/14_bench.ipynb #54c3791d
-def _write_rows(rows, path): atomic_write(path, json.dumps(rows, indent=2))
+def write_rows(rows:list, path):
+    "Write `rows` to `path` as a JSON list, atomically: a reader never sees half a file."
+    atomic_write(path, json.dumps(rows, indent=2))
+
+def check_bench_flags(fail, # `partial(exit_usage, prog)`
+                model:str, size:list, json:str|None, **at_least)->list: # flag name (no dashes): a count that must be >= 1
+    "The models that `--model` names, after `fail`ing on an unknown model, a count below 1, a bad `--size` or an unwritable `--json`."
+    import_variants()
+    names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
+    if not names or set(names) - set(MODELS): fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
+    for flag, v in at_least.items():
+        if v < 1: fail(f"--{flag} {v}: must be at least 1")
+    for s in size or []:
+        try: n_stages(s)
+        except ValueError: fail(f"--size {s}: must be a power of two between 32 and 1024")
+    if json: # checked now, not after minutes of benchmarking
+        p = Path(json)
+        if p.is_dir(): fail(f"--json {json}: is a folder")
+        if not p.parent.is_dir(): fail(f"--json {json}: the folder {p.parent} does not exist")
+        try: # a probe beside it, the way check_out probes a run folder
+            with tempfile.NamedTemporaryFile(dir=p.parent, prefix='.write_test'): pass
+        except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")
+    return names
 
 @call_parse
 def medvae_bench(
@@ -374,32 +396,17 @@ def medvae_bench(
     tune_malloc:bool=False, # let malloc keep freed training buffers, as medvae-train does (for every loop)
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
-    import_variants()
-    fail = partial(exit_usage, 'medvae-bench')
-    names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
-    unknown = [m for m in names if m not in MODELS]
-    if unknown or not names: fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
-    for flag, v in (('--steps', steps), ('--block', block), ('--bs', bs), ('--threads', 1 if threads is None else threads)):
-        if v < 1: fail(f"{flag} {v}: must be at least 1")
-    for s in size or []:
-        try: n_stages(s)
-        except ValueError: fail(f"--size {s}: must be a power of two between 32 and 1024")
-    if json: # checked now, not after minutes of benchmarking
-        p = Path(json)
-        if p.is_dir(): fail(f"--json {json}: is a folder")
-        if not p.parent.is_dir(): fail(f"--json {json}: the folder {p.parent} does not exist")
-        try: # a probe beside it, the way check_out probes a run folder
-            with tempfile.NamedTemporaryFile(dir=p.parent, prefix='.write_test'): pass
-        except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")
+    names = check_bench_flags(partial(exit_usage, 'medvae-bench'), model, size, json, steps=steps, block=block, bs=bs,
+                        threads=1 if threads is None else threads)
     done = []
     def progress(r):
         print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
         done.append(r)
-        if json: _write_rows(done, json) # after every row: a run stopped early (a time limit, Ctrl-C) keeps what it measured
+        if json: write_rows(done, json) # after every row: a run stopped early (a time limit, Ctrl-C) keeps what it measured
     rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
                  checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, tuned_malloc=tune_malloc, progress=progress)
     print(bench_table(rows))
-    if json: _write_rows(rows, json)
+    if json: write_rows(rows, json)
     return rows
 
 # %% ../nbs/14_bench.ipynb #3063735a

@@ -6,22 +6,21 @@ Docs: https://medvae-nb.github.io/medvae-nb/hires.html.md"""
 
 # %% ../nbs/14b_hires.ipynb #232b81e2
 from __future__ import annotations
-import json, statistics, sys
-from pathlib import Path
-import torch
+import statistics, sys
+import numpy as np, torch
 from torch.utils.flop_counter import FlopCounterMode
 from fastai.torch_core import default_device
 from typing import Annotated
+from functools import partial
 from fastcore.script import call_parse
-from .core import MODELS, create_model, import_variants, exit_usage
-from .backbone import n_stages
+from .core import create_model, exit_usage
 from .data import ArrayDataset, phantom_images, make_dls
 from .learner import vae_learner
-from .bench import TrainOnly, row_in_subprocess, bench_table
+from .bench import TrainOnly, row_in_subprocess, bench_table, check_bench_flags, write_rows
 from .speed import rss_mb, peak_rss_mb
 
 # %% auto #0
-__all__ = ['HIRES_COLS', 'hires_row', 'hires', 'medvae_hires']
+__all__ = ['HIRES_COLS', 'hires_row', 'hires', 'medvae_hires', 'hires_figure']
 
 # %% ../nbs/14b_hires.ipynb #31dd1191
 HIRES_COLS = ('model', 'size', 'bs', 'accum', 'checkpointing', 'precision', 'img_s', 'gflop_per_img', 'gflop_s', 'peak_rss_mb',
@@ -58,8 +57,6 @@ def hires_row(model:str='vae', # registered model name
     return row
 
 # %% ../nbs/14b_hires.ipynb #1b2514f2
-def _save_rows(rows:list, path): Path(path).write_text(json.dumps(rows, indent=2))
-
 def hires(models=('vae',), sizes=(512, 1024), checkpointing=(False, True), progress=None, **kw)->list:
     "`hires_row` for every model, size and checkpointing setting, each in its own process: a list of rows."
     rows = []
@@ -81,24 +78,43 @@ def medvae_hires(
     json:str=None, # write the rows to this JSON file (after every row)
 ):
     "Peak memory, images/s and GFLOP per image of training at high resolution, with and without activation checkpointing."
-    import_variants()
-    fail = lambda msg: exit_usage('medvae-hires', msg)
-    names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
-    if not names or set(names) - set(MODELS): fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
-    for s in size or []:
-        try: n_stages(s)
-        except ValueError: fail(f"--size {s}: must be a power of two between 32 and 1024")
-    for flag, v in (('--bs', bs), ('--accum', accum), ('--steps', steps)):
-        if v < 1: fail(f"{flag} {v}: must be at least 1")
+    fail = partial(exit_usage, 'medvae-hires')
+    names = check_bench_flags(fail, model, size, json, bs=bs, accum=accum, steps=steps)
     if bs % accum: fail(f"--accum {accum}: must divide --bs {bs}")
     ckpt = dict(both=(False, True), on=(True,), off=(False,)).get(checkpointing)
     if ckpt is None: fail(f"--checkpointing {checkpointing}: choose both, on or off")
-    if json and not Path(json).parent.is_dir(): fail(f"--json {json}: the folder {Path(json).parent} does not exist")
     done = []
     def progress(r):
         print(f"{r['model']} {r['size']} px, checkpointing {r.get('checkpointing')}: {r.get('peak_rss_mb', r.get('error'))} MB", file=sys.stderr)
         done.append(r)
-        if json: _save_rows(done, json) # after every row: a run stopped early keeps what it measured
+        if json: write_rows(done, json) # after every row: a run stopped early keeps what it measured
     rows = hires(names, size or [512, 1024], ckpt, progress=progress, bs=bs, accum=accum, steps=steps)
     print(bench_table(rows, cols=HIRES_COLS))
     return rows
+
+# %% ../nbs/14b_hires.ipynb #a285a2fb
+def _config(r:dict)->str: return f"checkpointing {'on' if r.get('checkpointing') else 'off'}" + (f", accum {r['accum']}" if r.get('accum', 1) > 1 else '')
+
+def hires_figure(rows:list, # rows of `hires` (or the JSON of `medvae-hires`)
+                 budget_gb:float=16., # the memory goal, drawn as a line
+                 axs=None):
+    "Peak resident memory (GB) of each model and configuration, one panel per image size; crosses mark killed rows."
+    import matplotlib.pyplot as plt
+    sizes, configs = sorted({r['size'] for r in rows}), list(dict.fromkeys(_config(r) for r in rows))
+    from matplotlib.patches import Patch
+    if axs is None: _, axs = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3), squeeze=False, sharey=True, dpi=80)
+    axs, w = list(np.ravel(axs)), 0.8 / len(configs)
+    for ax, s in zip(axs, sizes):
+        models = list(dict.fromkeys(r['model'] for r in rows if r['size'] == s))
+        for j, c in enumerate(configs):
+            rs = {r['model']: r for r in rows if r['size'] == s and _config(r) == c}
+            xs = [i + (j - (len(configs) - 1) / 2) * w for i, m in enumerate(models) if m in rs]
+            got = [(x, rs[m]) for x, m in zip(xs, [m for m in models if m in rs])]
+            ax.bar([x for x, r in got if 'peak_rss_mb' in r], [r['peak_rss_mb'] / 1024 for x, r in got if 'peak_rss_mb' in r],
+                   width=w, color=f'C{j}')
+            ax.plot([x for x, r in got if 'error' in r], [budget_gb] * sum('error' in r for x, r in got), 'x', color=f'C{j}', ms=9, mew=2)
+        ax.axhline(budget_gb, ls='--', c='grey', lw=1)
+        ax.set_xticks(range(len(models)), models, fontsize=8); ax.set_title(f"{s} px, batch {'/'.join(map(str, sorted({r['bs'] for r in rows if r['size'] == s})))}", fontsize=10)
+    axs[0].set_ylabel('peak memory (GB)')
+    axs[0].legend([Patch(color=f'C{j}') for j in range(len(configs))], configs, fontsize=8, loc='upper left')
+    return axs

@@ -17,7 +17,7 @@ from fastai.callback.core import Callback, CancelBackwardException, CancelBatchE
 import fastai.callback.schedule # Learner.fit_one_cycle, lr_find
 from fastai.callback.training import GradientAccumulation
 from fastai.optimizer import OptimWrapper
-from fastai.torch_core import to_float
+from fastai.torch_core import to_float, to_detach
 from fastcore.meta import delegates
 from .core import LatentModel
 from .speed import best_precision, Autocast, fast_adamw
@@ -104,13 +104,21 @@ class PhasesCallback(Callback):
         if self.simple: return
         terms = self.loss_func.terms
         scale = 1. if self.accum is None else self.yb[0].shape[0] / self.accum.n_acc # as GradientAccumulation scales the loss
-        for ph, params in zip(self.schedule, self.groups):
+        for i, (ph, params) in enumerate(zip(self.schedule, self.groups)):
             if ph.fresh_forward:
                 self._step_block()
                 terms = self._refresh()
-            torch.autograd.backward(terms[ph.loss] * scale, inputs=params, retain_graph=True)
+            nxt = self.schedule[i + 1] if i + 1 < len(self.schedule) else None
+            # keep the graph only for a next phase that back-propagates through it (the last one frees what it traverses)
+            torch.autograd.backward(terms[ph.loss] * scale, inputs=params, retain_graph=nxt is not None and not nxt.fresh_forward)
             if self.accum is None: self._clip(ph, params)
+        self._drop_graph()
         raise CancelBackwardException() # the learner's own step then updates the last block
+    def _drop_graph(self):
+        "Let go of the batch's graph now, not when the next batch's loss replaces the learner's references to it."
+        self.learn.pred = to_detach(self.pred, gather=False, cpu=False)
+        self.learn.loss_grad, self.learn.loss = self.loss_grad.detach(), self.loss.detach()
+        self.loss_func.terms = {k: v.detach() for k, v in self.loss_func.terms.items()}
     def before_step(self):
         "With gradient accumulation: clip the summed gradients once, just before the step that uses them."
         if self.simple or self.accum is None or self.accum.count + self.yb[0].shape[0] < self.accum.n_acc: return
