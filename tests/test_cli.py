@@ -116,10 +116,12 @@ def test_ctrl_c_is_one_line_and_resumable(tmp_path):
     import signal, subprocess, time
     from clirun import BIN
     out = tmp_path/'run'
-    p = subprocess.Popen([str(BIN/'medvae-train'), '--size', '32', '--epochs', '3', '--n', '64', '--bs', '8', '--out', str(out)],
+    # enough epochs that training is still running when the first checkpoint appears (a run keeps only its last two)
+    p = subprocess.Popen([str(BIN/'medvae-train'), '--size', '32', '--epochs', '20', '--n', '64', '--bs', '8', '--out', str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.time()
-    while not (out/'checkpoint'/'epoch-0000').is_dir() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.2)
+    while not any((out/'checkpoint').glob('epoch-*')) and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.1)
+    assert p.poll() is None, 'training ended before the first checkpoint was seen'
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
     lines = err.strip().splitlines()
