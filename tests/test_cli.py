@@ -118,7 +118,8 @@ def test_ctrl_c_is_one_line_and_resumable(tmp_path):
     out = tmp_path/'run'
     # enough epochs that training is still running when the first checkpoint appears (a run keeps only its last two)
     p = subprocess.Popen([str(BIN/'medvae-train'), '--size', '32', '--epochs', '20', '--n', '64', '--bs', '8', '--out', str(out)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) # as from a terminal, even under nohup
     t0 = time.time()
     while not any((out/'checkpoint').glob('epoch-*')) and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.1)
     assert p.poll() is None, 'training ended before the first checkpoint was seen'
