@@ -362,7 +362,7 @@ def write_rows(rows:list, path):
     atomic_write(path, json.dumps(rows, indent=2))
 
 def check_bench_flags(fail, # `partial(exit_usage, prog)`
-                model:str, size:list, json:str|None, **at_least)->list: # flag name (no dashes): a count that must be >= 1
+                      model:str, size:list, json:str|None, **at_least)->list: # flag name (no dashes): a count that must be >= 1
     "The models that `--model` names, after `fail`ing on an unknown model, a count below 1, a bad `--size` or an unwritable `--json`."
     import_variants()
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
@@ -397,7 +397,7 @@ def medvae_bench(
 ):
     "Measure training images/s (learner, bare loop, naive fp32 loop), peak memory and data-loader rates."
     names = check_bench_flags(partial(exit_usage, 'medvae-bench'), model, size, json, steps=steps, block=block, bs=bs,
-                        threads=1 if threads is None else threads)
+                              threads=1 if threads is None else threads)
     done = []
     def progress(r):
         print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)

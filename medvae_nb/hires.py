@@ -96,25 +96,25 @@ def medvae_hires(
 def _config(r:dict)->str: return f"checkpointing {'on' if r.get('checkpointing') else 'off'}" + (f", accum {r['accum']}" if r.get('accum', 1) > 1 else '')
 
 def hires_figure(rows:list, # rows of `hires` (or the JSON of `medvae-hires`)
-                 budget_gb:float=16., # the memory goal, drawn as a line
+                 budget_gb:float=16., # the memory goal in GiB, drawn as a line
                  axs=None):
-    "Peak resident memory (GB) of each model and configuration, one panel per image size; crosses mark killed rows."
+    "Peak resident memory (GiB) of each model and configuration, one panel per image size; crosses mark killed rows."
     import matplotlib.pyplot as plt
-    sizes, configs = sorted({r['size'] for r in rows}), list(dict.fromkeys(_config(r) for r in rows))
     from matplotlib.patches import Patch
+    sizes, configs = sorted({r['size'] for r in rows}), list(dict.fromkeys(_config(r) for r in rows))
     if axs is None: _, axs = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3), squeeze=False, sharey=True, dpi=80)
     axs, w = list(np.ravel(axs)), 0.8 / len(configs)
     for ax, s in zip(axs, sizes):
-        models = list(dict.fromkeys(r['model'] for r in rows if r['size'] == s))
+        here = [r for r in rows if r['size'] == s]
+        models = list(dict.fromkeys(r['model'] for r in here))
         for j, c in enumerate(configs):
-            rs = {r['model']: r for r in rows if r['size'] == s and _config(r) == c}
-            xs = [i + (j - (len(configs) - 1) / 2) * w for i, m in enumerate(models) if m in rs]
-            got = [(x, rs[m]) for x, m in zip(xs, [m for m in models if m in rs])]
-            ax.bar([x for x, r in got if 'peak_rss_mb' in r], [r['peak_rss_mb'] / 1024 for x, r in got if 'peak_rss_mb' in r],
-                   width=w, color=f'C{j}')
-            ax.plot([x for x, r in got if 'error' in r], [budget_gb] * sum('error' in r for x, r in got), 'x', color=f'C{j}', ms=9, mew=2)
+            got = [(models.index(r['model']) + (j - (len(configs) - 1) / 2) * w, r) for r in here if _config(r) == c]
+            ok, killed = [(x, r) for x, r in got if 'error' not in r], [x for x, r in got if 'error' in r]
+            ax.bar([x for x, _ in ok], [r['peak_rss_mb'] / 1024 for _, r in ok], width=w, color=f'C{j}')
+            ax.plot(killed, [budget_gb] * len(killed), 'x', color=f'C{j}', ms=9, mew=2)
         ax.axhline(budget_gb, ls='--', c='grey', lw=1)
-        ax.set_xticks(range(len(models)), models, fontsize=8); ax.set_title(f"{s} px, batch {'/'.join(map(str, sorted({r['bs'] for r in rows if r['size'] == s})))}", fontsize=10)
-    axs[0].set_ylabel('peak memory (GB)')
+        ax.set_xticks(range(len(models)), models, fontsize=8)
+        ax.set_title(f"{s} px, batch {'/'.join(str(b) for b in sorted({r['bs'] for r in here}))}", fontsize=10)
+    axs[0].set_ylabel('peak memory (GiB)')
     axs[0].legend([Patch(color=f'C{j}') for j in range(len(configs))], configs, fontsize=8, loc='upper left')
     return axs
