@@ -30,10 +30,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps dispatch modes (FlopCounterMode's base too)
 
 # %% auto #0
-__all__ = ['OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates',
-           'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp', 'bench_row',
-           'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown', 'bench_table', 'write_rows',
-           'check_bench_flags', 'medvae_bench', 'valid_loss_at']
+__all__ = ['SIZE_MARKERS', 'OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch',
+           'loader_rates', 'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp',
+           'rate_cols', 'bench_row', 'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown',
+           'bench_table', 'write_rows', 'check_bench_flags', 'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -50,9 +50,10 @@ def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper
     t = terms()
     if len(phases) == 1 and phases[0].loss == 'loss' and phases[0].clip is None: t['loss'].backward()
     else:
-        for ph, params in zip(phases, groups):
+        for i, (ph, params) in enumerate(zip(phases, groups)):
             if ph.fresh_forward: opt.step(); opt.zero_grad(); t = terms()
-            torch.autograd.backward(t[ph.loss], inputs=params, retain_graph=True)
+            nxt = phases[i + 1] if i + 1 < len(phases) else None # keep the graph only for a phase that goes through it
+            torch.autograd.backward(t[ph.loss], inputs=params, retain_graph=nxt is not None and not nxt.fresh_forward)
             if ph.clip is not None: nn.utils.clip_grad_norm_(params, ph.clip)
     opt.step(); opt.zero_grad()
     return t['loss'].detach()
@@ -212,6 +213,16 @@ def learner_amp(learn)->callable:
     dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(learn.precision)
     return partial(torch.autocast, learn.dls.device.type if learn.dls.device else 'cpu', dtype=dtype) if dtype else None
 
+def rate_cols(times:dict, # loop name -> median seconds per block ('learner', 'plain', 'naive_fp32', ...)
+              images:int, # images per block
+              gflop_per_img:float, # FLOPs of one training image (`step_cost`), in GFLOP
+              peak_gflop_s:float)->dict: # the convolution ceiling (`peak_block`)
+    "A row's rate columns: images/s of each loop (4 significant figures) and the ratios and rates derived from them, computed before any rounding."
+    r = {k: images / t for k, t in times.items()}
+    return {**{f'{k}_img_s': float(f'{v:.4g}') for k, v in r.items()},
+            'learner_vs_plain': round(r['learner'] / r['plain'], 3), 'defaults_vs_naive': round(r['learner'] / r['naive_fp32'], 3),
+            'learner_gflop_s': round(gflop_per_img * r['learner'], 1), 'peak_fraction': round(gflop_per_img * r['learner'] / peak_gflop_s, 3)}
+
 def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
               steps:int=20, # timed training steps per loop (in blocks of `block`)
@@ -254,17 +265,13 @@ def bench_row(model:str='vae', # registered model name
     row = dict(model=model, size=size, bs=bs, steps=rounds*block, device=dev.type, threads=torch.get_num_threads(),
                clock='cpu' if cpu_time else 'wall',
                precision=learn.precision, channels_last=cl, checkpointing=checkpointing, tuned_malloc=tuned_malloc)
-    row.update({f'{k}_img_s': round(block*bs / t, 2) for k, t in med.items()})
     row.update(gflop_per_img=round(cost['gflop_per_img'], 3), mb_per_img=round(cost['mb_per_img'], 1),
-               learner_gflop_s=round(cost['gflop_per_img'] * row['learner_img_s'], 1), peak_gflop_s=round(peak_gflop / peak_t, 1),
-               mem_gb_s=round(stream_gb / stream_t, 1))
-    row['peak_fraction'] = round(row['learner_gflop_s'] / row['peak_gflop_s'], 3)
+               peak_gflop_s=round(peak_gflop / peak_t, 1), mem_gb_s=round(stream_gb / stream_t, 1))
+    row.update(rate_cols(med, block*bs, cost['gflop_per_img'], peak_gflop / peak_t))
     row['peak_rss_mb'] = round(peak_rss_mb(), 1)
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     row.update(loader_rates(learn.dls.train, size, bs, seed))
-    return dict(row, learner_vs_plain=round(row['learner_img_s'] / row['plain_img_s'], 3),
-                defaults_vs_naive=round(row['learner_img_s'] / row['naive_fp32_img_s'], 3),
-                loader_vs_learner=round(row['loader_img_s'] / row['learner_img_s'], 2))
+    return dict(row, loader_vs_learner=round(row['loader_img_s'] * med['learner'] / (block*bs), 2))
 
 # %% ../nbs/14_bench.ipynb #b8a9ef45
 def row_in_subprocess(fn:str='bench_row', module:str='medvae_nb.bench', **kw)->dict: # `module.fn(**kw)`'s row, or one saying why not
@@ -291,26 +298,49 @@ def bench(models=('vae',), # model names
     return rows
 
 # %% ../nbs/14_bench.ipynb #2535c48f
+SIZE_MARKERS = {64: 'o', 128: 's', 256: '^', 512: 'D', 1024: 'P'} # image side in px -> marker of the roofline figure
+
 def roofline_figure(rows:list, # rows of `bench` with the roofline columns
-                    ax=None):
-    "Achieved training GFLOP/s against arithmetic intensity (FLOP per byte moved) for `rows`, under the measured ceilings."
+                    ax=None, # draw the roofline here only; None: a new figure with the roofline and the peak fractions
+                    goals:dict=None): # horizontal lines on the fraction panel, label -> fraction
+    "Achieved training GFLOP/s against arithmetic intensity (FLOP per byte moved) for `rows`, under the measured ceilings; and each row's share of the compute ceiling."
     import matplotlib.pyplot as plt
     rows = [r for r in rows if r.get('peak_gflop_s')]
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 4.5))
+    if ax is None: fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw=dict(width_ratios=(3, 2)))
+    else: fig, ax2 = ax.figure, None
     intensity = {id(r): r['gflop_per_img'] * 1e3 / r['mb_per_img'] for r in rows}
     peak, bw = statistics.median(r['peak_gflop_s'] for r in rows), statistics.median(r['mem_gb_s'] for r in rows)
     lo, hi = min(intensity.values()) / 8, max(peak / bw, max(intensity.values())) * 4
     xs = [lo * (hi / lo) ** (i / 99) for i in range(100)]
     ax.loglog(xs, [min(peak, bw * x) for x in xs], 'k-', lw=1.5,
               label=f"ceilings: widest 3×3 conv {peak:.0f} GFLOP/s, copy {bw:.0f} GB/s")
-    for name in dict.fromkeys(r['model'] for r in rows):
-        rs = [r for r in rows if r['model'] == name]
-        pts = ax.plot([intensity[id(r)] for r in rs], [r['learner_gflop_s'] for r in rs], 'o-', label=name)
-        for r in rs: ax.annotate(f"{r['size']}", (intensity[id(r)], r['learner_gflop_s']), textcoords='offset points',
-                                 xytext=(4, -10), fontsize=7, color=pts[0].get_color())
+    models, sizes = list(dict.fromkeys(r['model'] for r in rows)), sorted({r['size'] for r in rows})
+    colour = {m: f'C{i}' for i, m in enumerate(models)}
+    for m in models:
+        rs = sorted((r for r in rows if r['model'] == m), key=lambda r: r['size'])
+        ax.plot([intensity[id(r)] for r in rs], [r['learner_gflop_s'] for r in rs], '-', color=colour[m], lw=1, label=m)
+        for r in rs: ax.plot(intensity[id(r)], r['learner_gflop_s'], SIZE_MARKERS.get(r['size'], 'o'), color=colour[m], ms=6)
+    for s in sizes: ax.plot([], [], SIZE_MARKERS.get(s, 'o'), color='grey', label=f'{s} px')
     ax.set_ylim(min(r['learner_gflop_s'] for r in rows) / 3, peak * 2)
+    plain = plt.matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}') # 60, not 6×10¹
+    ax.xaxis.set_major_formatter(plain); ax.yaxis.set_major_formatter(plain); ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel('arithmetic intensity: FLOP per byte read or written (a lower bound)')
-    ax.set_ylabel('training GFLOP/s (learner)'); ax.legend(fontsize=7, loc='lower right'); ax.grid(True, which='both', alpha=0.2)
+    ax.set_ylabel('training GFLOP/s (learner)'); ax.legend(fontsize=7, loc='lower right', ncol=2); ax.grid(True, which='both', alpha=0.2)
+    if ax2 is not None:
+        w = 0.8 / len(sizes) # one bar per size in each model's group, told apart by hatching
+        for j, s in enumerate(sizes):
+            hatch = ('', '///', '...', 'xxx', '---')[j % 5]
+            for k, m in enumerate(models):
+                r = next((r for r in rows if r['model'] == m and r['size'] == s), None)
+                if r: ax2.bar(k + (j - (len(sizes) - 1) / 2) * w, r['peak_fraction'], w, color=colour[m], hatch=hatch, edgecolor='white')
+            ax2.bar(0, 0, 0, color='lightgrey', hatch=hatch, edgecolor='white', label=f'{s} px') # the legend's entry
+        for label, g in (goals or {}).items():
+            ax2.axhline(g, color='k', ls='--', lw=0.8)
+            ax2.annotate(label, (-0.45, g), xytext=(0, 2), textcoords='offset points', fontsize=7,
+                         bbox=dict(fc='white', ec='none', alpha=0.85, pad=1))
+        ax2.set_xticks(range(len(models)), models); ax2.set_ylim(0, 1); ax2.set_xlim(-0.5, len(models) - 0.5)
+        ax2.set_ylabel('peak_fraction: share of the conv ceiling'); ax2.legend(fontsize=7, loc='upper right')
+    fig.tight_layout()
     return fig
 
 OP_KINDS = (('convolution', ('conv',)), # kind -> substrings of aten operator names (`op_breakdown`)

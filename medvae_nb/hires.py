@@ -50,9 +50,9 @@ def hires_row(model:str='vae', # registered model name
     t = statistics.median(timer.times[1:])
     peak = peak_rss_mb()
     row = dict(model=model, size=size, bs=bs, accum=accum, checkpointing=checkpointing, precision=learn.precision,
-               device=dev.type, threads=torch.get_num_threads(), steps=steps, img_s=round(bs / t, 3),
-               gflop_per_img=round(flops.get_total_flops() / bs / 1e9, 2), peak_rss_mb=round(peak), train_mb=round(peak - base))
-    row['gflop_s'] = round(row['gflop_per_img'] * row['img_s'], 1)
+               device=dev.type, threads=torch.get_num_threads(), steps=steps, img_s=float(f'{bs / t:.4g}'),
+               gflop_per_img=round(flops.get_total_flops() / bs / 1e9, 2), peak_rss_mb=round(peak), train_mb=round(peak - base),
+               gflop_s=round(flops.get_total_flops() / 1e9 / t, 1)) # from the unrounded rate
     if dev.type == 'cuda': row['peak_gpu_mb'] = round(torch.cuda.max_memory_allocated() / 2**20)
     return row
 
