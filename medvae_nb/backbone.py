@@ -8,11 +8,14 @@ Docs: https://medvae-nb.github.io/medvae-nb/backbone.html.md"""
 from __future__ import annotations
 import math
 import torch
+from functools import cache
 from torch import nn, Tensor
+import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['n_stages', 'channel_plan', 'group_norm_cl', 'GroupNorm', 'ResBlock', 'Encoder', 'Decoder', 'n_params']
+__all__ = ['n_stages', 'channel_plan', 'group_norm_cl', 'GroupNorm', 'ResBlock', 'Encoder', 'Decoder', 'n_params',
+           'fuse_norm_act']
 
 # %% ../nbs/03_backbone.ipynb #695a2a5f
 def n_stages(img_size:int, bottom:int=4)->int:
@@ -84,7 +87,9 @@ def _is_cl(x:Tensor)->bool: return x.ndim == 4 and not x.is_contiguous() and x.i
 
 class GroupNorm(nn.GroupNorm):
     "`nn.GroupNorm` that uses `group_norm_cl` for bf16 channels-last inputs on the CPU, where PyTorch's kernel is slow."
+    fused_silu = False # set by `fuse_norm_act`: this norm also applies the SiLU after it, in one compiled kernel
     def forward(self, x:Tensor)->Tensor:
+        if self.fused_silu: return _compiled_gn_silu()(x, self.weight, self.bias, self.num_groups, self.eps)
         if x.device.type == 'cpu' and x.dtype == torch.bfloat16 and self.affine and _is_cl(x):
             return group_norm_cl(x, self.num_groups, self.weight, self.bias, self.eps)
         return super().forward(x)
@@ -141,3 +146,21 @@ class Decoder(nn.Module):
 def n_params(m:nn.Module)->int:
     "Number of trainable parameters of `m`."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
+
+# %% ../nbs/03_backbone.ipynb #b9819dc9
+def _gn_silu(x:Tensor, weight:Tensor, bias:Tensor, groups:int, eps:float)->Tensor:
+    return F.silu(F.group_norm(x, groups, weight, bias, eps))
+
+@cache
+def _compiled_gn_silu(): return torch.compile(_gn_silu, dynamic=False)
+
+def fuse_norm_act(m:nn.Module)->nn.Module:
+    "Fuse, in place, each `GroupNorm` that a `nn.SiLU` follows in a `nn.Sequential` of `m` into one `torch.compile`d kernel; the weights and `state_dict` keys stay."
+    n = 0
+    for seq in [s for s in m.modules() if isinstance(s, nn.Sequential)]:
+        mods = list(seq._modules.items())
+        for (_, norm), (k, act) in zip(mods, mods[1:]):
+            if isinstance(norm, GroupNorm) and isinstance(act, nn.SiLU): norm.fused_silu, seq._modules[k] = True, nn.Identity(); n += 1
+    cfg = torch._dynamo.config # one compiled kernel per shape, group count and precision, all of one function
+    cfg.recompile_limit = max(cfg.recompile_limit, 8*n)
+    return m

@@ -19,7 +19,7 @@ from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
 from .core import MODELS, create_model, import_variants, atomic_write, exit_usage
-from .backbone import n_stages
+from .backbone import n_stages, fuse_norm_act
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
 from fastai.torch_core import to_float
@@ -221,7 +221,8 @@ def rate_cols(times:dict, # loop name -> median seconds per block ('learner', 'p
     r = {k: images / t for k, t in times.items()}
     return {**{f'{k}_img_s': float(f'{v:.4g}') for k, v in r.items()},
             'learner_vs_plain': round(r['learner'] / r['plain'], 3), 'defaults_vs_naive': round(r['learner'] / r['naive_fp32'], 3),
-            'learner_gflop_s': round(gflop_per_img * r['learner'], 1), 'peak_fraction': round(gflop_per_img * r['learner'] / peak_gflop_s, 3)}
+            'learner_gflop_s': round(gflop_per_img * r['learner'], 1), 'peak_fraction': round(gflop_per_img * r['learner'] / peak_gflop_s, 3),
+            **{f'{k}_vs_plain': round(r[k] / r['plain'], 3) for k in ('compile', 'fused') if k in r}}
 
 def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
@@ -229,6 +230,7 @@ def bench_row(model:str='vae', # registered model name
               bs:int=32, # batch size
               block:int=2, # steps per timed block
               compile:bool=False, # also time the plain loop on `torch.compile(model)`
+              fuse:bool=False, # also time the plain loop on the model with its group norms and SiLUs fused (`fuse_norm_act`)
               checkpointing:bool=False, # activation checkpointing in the backbone
               threads:int=None, # CPU threads for PyTorch (None: its default, one per core)
               cpu_time:bool=False, # time by this thread's CPU time (one thread): robust on a shared machine
@@ -257,6 +259,7 @@ def bench_row(model:str='vae', # registered model name
                   plain=bare_loop(fmt(copy.deepcopy(m0).to(dev)), adamw, amp, cl),
                   naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
     if compile: blocks['compile'] = bare_loop(torch.compile(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
+    if fuse: blocks['fused'] = bare_loop(fuse_norm_act(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
     x, m_dev = next(iter(loader))[0].to(dev), m0.to(dev) # every loop trains a copy; `step_cost` steps on one of its own
     cost = step_cost(m_dev, x[:2], bs, amp)
     (blocks['peak'], peak_gflop), (blocks['stream'], stream_gb) = peak_block(*widest_conv(m_dev, x), amp, cl, clock), stream_block(dev, clock=clock)
@@ -381,7 +384,7 @@ BENCH_COLS = ('model', 'size', 'bs', 'precision', 'learner_img_s', 'plain_img_s'
 def bench_table(rows:list, cols=None)->str:
     "The rows of `bench` as a Markdown table."
     cols = list(cols or BENCH_COLS)
-    for extra in ('compile_img_s', 'peak_gpu_mb', 'error'):
+    for extra in ('compile_img_s', 'compile_vs_plain', 'fused_img_s', 'fused_vs_plain', 'peak_gpu_mb', 'error'):
         if any(extra in r for r in rows) and extra not in cols: cols.append(extra)
     out = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
     return '\n'.join(out + ['| ' + ' | '.join(str(r.get(c, '')) for c in cols) + ' |' for r in rows])
@@ -421,6 +424,7 @@ def medvae_bench(
     json:str=None, # write the rows to this JSON file
     checkpointing:bool=False, # activation checkpointing in the backbone
     compile:bool=False, # also time the bare loop on torch.compile(model)
+    fuse:bool=False, # also time the bare loop with group norm and SiLU fused into compiled kernels (fuse_norm_act)
     threads:int=None, # CPU threads for PyTorch (default: one per core)
     cpu_time:bool=False, # one thread, timed by its CPU time instead of the wall clock: ratios that survive a shared machine
     tune_malloc:bool=False, # let malloc keep freed training buffers, as medvae-train does (for every loop)
@@ -433,7 +437,7 @@ def medvae_bench(
         print(f"{r['model']} {r['size']} px: {r.get('learner_img_s', r.get('error'))}", file=sys.stderr)
         done.append(r)
         if json: write_rows(done, json) # after every row: a run stopped early (a time limit, Ctrl-C) keeps what it measured
-    rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile,
+    rows = bench(names, size or [64], steps=steps, bs=bs, block=min(block, steps), compile=compile, fuse=fuse,
                  checkpointing=checkpointing, threads=threads, cpu_time=cpu_time, tuned_malloc=tune_malloc, progress=progress)
     print(bench_table(rows))
     if json: write_rows(rows, json)

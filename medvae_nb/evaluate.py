@@ -185,6 +185,7 @@ def train_command(args:dict)->str:
     if a.get('model_kw'): parts += ['--hparams', ','.join(f"{k}={v}" for k, v in a['model_kw'].items())]
     if a.get('accum', 1) > 1: parts += ['--accum', str(a['accum'])]
     if a.get('checkpointing'): parts.append('--checkpointing')
+    if a.get('fuse'): parts.append('--fuse')
     for k, v in TrainConfig.from_json(a).data_options().items(): # those that differ from the defaults
         parts += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
     if a.get('init'): parts += ['--init', a['init']]

@@ -7,7 +7,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/train.html.md"""
 # %% ../nbs/12a_train.ipynb #06b20c14
 from __future__ import annotations
 from dataclasses import dataclass, field, fields, asdict, replace
-import errno, inspect, json, math, re, shutil, sys, time
+import errno, inspect, json, math, os, re, shutil, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -16,7 +16,7 @@ from fastcore.meta import delegates
 from .core import (MODELS, LatentModel, create_model, save_model, load_any, atomic_write, import_variants, check_model_args,
                             UsageError)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
-from .backbone import n_stages
+from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
@@ -125,6 +125,7 @@ class TrainConfig:
     skip_bad:bool=False # train on the readable files of --data and list the others in bad_files.csv
     checkpointing:bool=False # activation checkpointing: less memory, more compute (for 512-1024 px)
     accum:int=1 # gradient accumulation: one optimiser step every ACCUM batches
+    fuse:bool=False # fuse each group norm with its SiLU into one compiled kernel (03_backbone; needs a C++ compiler)
     model_kw:dict=field(default_factory=dict) # further model hyper-parameters, e.g. dict(sigma=0.03)
     format:str='auto' # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
     key:str=None # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
@@ -170,6 +171,7 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
     m = create_model(cfg.model, cfg.size, **_model_kw(cfg))
     if cfg.init is not None: m.load_state_dict(_init_model(cfg.init).state_dict()) # fine-tune (checked by `check_config`); a checkpoint overrides it
+    if cfg.fuse: fuse_norm_act(m) # the weights and their names stay: checkpoints and the saved model are as without it
     try:
         if main: check_space(out, m)
     except OSError as e: raise UsageError(e.strerror) from None
@@ -273,6 +275,8 @@ def check_config(cfg:TrainConfig)->TrainConfig:
     if data_kw and c.data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
     if c.format not in ('auto', *FORMATS): raise UsageError(f"--format {c.format}: unknown; choose one of: auto, {', '.join(FORMATS)}")
     if c.accum < 1: raise UsageError(f"--accum {c.accum}: must be at least 1")
+    if c.fuse and not (os.environ.get('CXX') or shutil.which('g++') or shutil.which('clang++')):
+        raise UsageError("--fuse: torch.compile needs a C++ compiler, and none was found (install g++, or set CXX)")
     try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing
         with torch.device('meta'): create_model(c.model, c.size, **_model_kw(c))
     except Exception as e: # whatever the constructor raises, these arguments do not make a model

@@ -49,7 +49,11 @@ def shrink_figures(nb):
             if png and len(base64.b64decode(png)) > MAX_FIGURE:
                 o['data']['image/png'] = base64.b64encode(shrink_png(base64.b64decode(png))).decode()
 
-def _noise(o)->bool: return o.get('output_type') == 'stream' and o.get('name') == 'stderr' and 'Warning' in ''.join(o.get('text', ''))
+_TORCH_LOG = re.compile(r'^[IW]\d{4} \d\d:\d\d:\d\d') # PyTorch's own info and warning lines (glog format), e.g. torch.compile's
+def _noise(o)->bool:
+    if o.get('output_type') != 'stream' or o.get('name') != 'stderr': return False
+    text = ''.join(o.get('text', ''))
+    return 'Warning' in text or all(_TORCH_LOG.match(l) for l in text.splitlines() if l.strip())
 
 def strip_noise(path:Path):
     "Remove warning-only stderr outputs from the saved notebook `path`, and shrink its large figures, without running it."
