@@ -222,7 +222,7 @@ def rate_cols(times:dict, # loop name -> median seconds per block ('learner', 'p
     return {**{f'{k}_img_s': float(f'{v:.4g}') for k, v in r.items()},
             'learner_vs_plain': round(r['learner'] / r['plain'], 3), 'defaults_vs_naive': round(r['learner'] / r['naive_fp32'], 3),
             'learner_gflop_s': round(gflop_per_img * r['learner'], 1), 'peak_fraction': round(gflop_per_img * r['learner'] / peak_gflop_s, 3),
-            **{f'{k}_vs_plain': round(r[k] / r['plain'], 3) for k in ('compile', 'fused') if k in r}}
+            **{f'{k}_vs_plain': round(r[k] / r['plain'], 3) for k in r if k not in ('learner', 'plain', 'naive_fp32')}} # --compile, --fuse
 
 def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
@@ -253,13 +253,14 @@ def bench_row(model:str='vae', # registered model name
     def learner_block():
         with learn.no_bar(), learn.no_logging(): learn.fit(1)
         return timer.times[-1]
-    fmt = (lambda m: m.to(memory_format=torch.channels_last)) if cl else (lambda m: m)
+    def fresh(): # a copy of the model in the learner's memory format, for a bare loop of the learner's defaults
+        m = copy.deepcopy(m0).to(dev)
+        return m.to(memory_format=torch.channels_last) if cl else m
     adamw = partial(fast_adamw(dev), weight_decay=0.)
-    blocks = dict(learner=learner_block,
-                  plain=bare_loop(fmt(copy.deepcopy(m0).to(dev)), adamw, amp, cl),
+    blocks = dict(learner=learner_block, plain=bare_loop(fresh(), adamw, amp, cl),
                   naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
-    if compile: blocks['compile'] = bare_loop(torch.compile(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
-    if fuse: blocks['fused'] = bare_loop(fuse_norm_act(fmt(copy.deepcopy(m0).to(dev))), adamw, amp, cl)
+    if compile: blocks['compile'] = bare_loop(torch.compile(fresh()), adamw, amp, cl)
+    if fuse: blocks['fused'] = bare_loop(fuse_norm_act(fresh()), adamw, amp, cl)
     x, m_dev = next(iter(loader))[0].to(dev), m0.to(dev) # every loop trains a copy; `step_cost` steps on one of its own
     cost = step_cost(m_dev, x[:2], bs, amp)
     (blocks['peak'], peak_gflop), (blocks['stream'], stream_gb) = peak_block(*widest_conv(m_dev, x), amp, cl, clock), stream_block(dev, clock=clock)
