@@ -12,10 +12,10 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .core import UsageError, exit_usage
+from .core import UsageError, exit_usage, check_not_shipped
 from dataclasses import fields
-from .train import TrainConfig, Interrupted, check_out, train_run, resume_run, run_finished, parse_hparams
-from .evaluate import eval_run
+from .train import TrainConfig, Interrupted, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams
+from .evaluate import eval_run, eval_dest
 from .compare import compare, compare_pretrained
 from .speed import tune_malloc
 
@@ -59,8 +59,9 @@ def medvae_train(
     tune_malloc() # this process is ours: let it reuse its training buffers (04a_speed)
     try:
         if resume is not None:
+            check_not_shipped(resume, '--resume')
             if run_finished(resume) and (Path(resume)/'train.json').is_file():
-                done = json.loads((Path(resume)/'metrics.json').read_text())['epochs_done']
+                done = epochs_done(json.loads((Path(resume)/'metrics.json').read_text()))
                 print(f"{resume}: this run is already finished ({done} epochs); nothing to do")
                 return
             out = resume_run(resume)
@@ -95,7 +96,7 @@ def medvae_eval(
     "Evaluate a trained model on held-out phantom knees; adds the scores to RUN/metrics.json and writes figures."
     try: res = eval_run(run, n=n, seed=seed, out=out)
     except UsageError as e: exit_usage('medvae-eval', e)
-    run = out or (run if Path(run).is_dir() else f"eval-{run}")
+    run = eval_dest(run, out)
     keys = ('psnr', 'ssim', 'swd', 'mig', 'dci_disentanglement', 'anomaly_pixel_auroc', 'anomaly_image_auroc')
     print(', '.join(f"{k} {res[k]:.3f}" for k in keys if k in res))
     print(f"wrote {Path(run)/'metrics.json'} and {Path(run)/'figures'}")

@@ -12,14 +12,14 @@ import numpy as np, pandas as pd
 import torch
 import matplotlib.pyplot as plt
 from .core import (MODELS, load_model, atomic_write, import_variants, UsageError, pretrained_models,
-                            load_pretrained)
+                            load_pretrained, staged)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling
 from .metrics import t_interval, METRIC_BOUNDS
 from .explore import save_figure, encode_all, decode_all, informative_dims
 from dataclasses import asdict
 from .train import check_out, check_train_args, train_run, resume_run, run_finished, check_config, TrainConfig
-from .runs import latest_checkpoint
+from .runs import latest_checkpoint, hold_run
 from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_figures, eval_run
 
 # %% auto #0
@@ -272,8 +272,11 @@ def write_report(out:Path, # the report's folder: report.md, comparison.json, fi
                  scores:list, # one `score_models` result per training seed
                  trained:dict, # the first seed's models, for the side-by-side figures
                  healthy_only:bool=False)->str: # whether the models trained on KL 0-1 knees only
-    "Write `report.md` with every table, interval and figure of a comparison, and `comparison.json`; returns the report."
-    out = Path(out); figs = out/'figures'; figs.mkdir(parents=True, exist_ok=True)
+    "Write `report.md` with every table, interval and figure of a comparison, and `comparison.json`, all together; returns the report."
+    with staged(out) as tmp: return _write_report(tmp, title, setting, scores, trained, healthy_only)
+
+def _write_report(out:Path, title:str, setting:str, scores:list, trained:dict, healthy_only:bool)->str:
+    figs = out/'figures'; figs.mkdir(parents=True, exist_ok=True)
     models, k = list(trained), len(scores)
     quality, grading = seed_summary([s['quality'] for s in scores]), seed_summary([s['grading'] for s in scores])
     dis = seed_summary([s['disentanglement'] for s in scores])
@@ -317,12 +320,16 @@ def compare_pretrained(models=None, # model names; default every shipped model a
     models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in shipped] if models is None else list(models)
     missing = [m for m in models if m not in shipped]
     if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
+    trained = {}
+    for m in models: # each checked against its card before anything is written
+        try: trained[m] = load_pretrained(m, size, root=root)
+        except (FileNotFoundError, ValueError) as e: raise UsageError(f"--models {m}: {e}") from None
     out = check_out(out, force)
-    trained = {m: load_pretrained(m, size, root=root) for m in models}
-    scores = score_models(trained, n, seed, n_sets, set_size)
-    write_report(out, 'The shipped models compared', f"{len(models)} shipped models at {size} px (each trained on 2048 phantom knees "
-                 f"of every grade; the model cards give the commands), scored on {n} held-out knees (phantom seed {seed}), sample "
-                 f"metrics over {n_sets} sets of {set_size} samples", [scores], trained)
+    with hold_run(out):
+        scores = score_models(trained, n, seed, n_sets, set_size)
+        write_report(out, 'The shipped models compared', f"{len(models)} shipped models at {size} px (each trained on 2048 phantom knees "
+                     f"of every grade; the model cards give the commands), scored on {n} held-out knees (phantom seed {seed}), sample "
+                     f"metrics over {n_sets} sets of {set_size} samples", [scores], trained)
     return scores
 
 # %% ../nbs/12c_compare.ipynb #f9d88ec0
@@ -357,29 +364,30 @@ def compare(models=None, # model names; default every registered model
     if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
     if resume and not Path(out).is_dir(): raise UsageError(f"--out {out}: no comparison to resume there (no such folder)")
     out = Path(out) if resume else check_out(out, force)
-    folder = lambda s, name: out/name if len(seeds) == 1 else out/f'seed-{s}'/name
-    kw = lambda s, name: dict(model=name, size=size, epochs=epochs, bs=bs, n=n, seed=s, kl_grades=kl_grades)
-    state = {(s, m): _run_state(folder(s, m), kw(s, m)) if resume else 'train' for s in seeds for m in models} # every run, before any trains
-    scores, first, times = [], None, {}
-    for s in seeds:
-        trained = {}
-        for name in models:
-            run, todo = folder(s, name), state[s, name]
-            if todo == 'resume': resume_run(run, progress=progress)
-            if todo == 'train': train_run(out=run, force=force or resume, progress=progress, **kw(s, name))
-            metrics = json.loads((run/'metrics.json').read_text()) # its training time, which evaluating leaves as it is
-            if todo != 'done' or metrics.get('eval', {}).get('n') != n_eval: eval_run(run, n=n_eval)
-            times.setdefault(name, []).append(metrics['train_time_s'])
-            trained[name] = load_model(run)
-        scores.append(score_models(trained, n=n_eval, set_size=n_eval // 2))
-        first = first or trained
-    healthy = kl_grades is not None and max(kl_grades) <= 1
-    setting = (f"{len(models)} models, {size} px, {n} phantom knees ({'KL grades ' + str(tuple(kl_grades)) if kl_grades else 'all KL grades'}), "
-               f"{epochs} epochs, batch {bs}, seed{'s ' + ', '.join(map(str, seeds)) if len(seeds) > 1 else ' ' + str(seeds[0])}; "
-               f"evaluated on {n_eval} held-out knees")
-    write_report(out, 'medvae-nb comparison', setting, scores, first, healthy_only=healthy)
-    parts = [seed_summary([sc[k] for sc in scores]) for k in ('quality', 'grading', 'disentanglement')]
-    if 'error' not in scores[0]['anomaly']: parts.append(seed_summary([sc['anomaly']['table'] for sc in scores]))
-    df = pd.concat([p.loc[models] for p in parts], axis=1).assign(train_time_s=[float(np.mean(times[m])) for m in models])
-    atomic_write(out/'comparison.csv', df.to_csv())
-    return df
+    with hold_run(out): # one comparison per folder at a time
+        folder = lambda s, name: out/name if len(seeds) == 1 else out/f'seed-{s}'/name
+        kw = lambda s, name: dict(model=name, size=size, epochs=epochs, bs=bs, n=n, seed=s, kl_grades=kl_grades)
+        state = {(s, m): _run_state(folder(s, m), kw(s, m)) if resume else 'train' for s in seeds for m in models} # every run, before any trains
+        scores, first, times = [], None, {}
+        for s in seeds:
+            trained = {}
+            for name in models:
+                run, todo = folder(s, name), state[s, name]
+                if todo == 'resume': resume_run(run, progress=progress)
+                if todo == 'train': train_run(out=run, force=force or resume, progress=progress, **kw(s, name))
+                metrics = json.loads((run/'metrics.json').read_text()) # its training time, which evaluating leaves as it is
+                if todo != 'done' or metrics.get('eval', {}).get('n') != n_eval: eval_run(run, n=n_eval)
+                times.setdefault(name, []).append(metrics['train_time_s'])
+                trained[name] = load_model(run)
+            scores.append(score_models(trained, n=n_eval, set_size=n_eval // 2))
+            first = first or trained
+        healthy = kl_grades is not None and max(kl_grades) <= 1
+        setting = (f"{len(models)} models, {size} px, {n} phantom knees ({'KL grades ' + str(tuple(kl_grades)) if kl_grades else 'all KL grades'}), "
+                   f"{epochs} epochs, batch {bs}, seed{'s ' + ', '.join(map(str, seeds)) if len(seeds) > 1 else ' ' + str(seeds[0])}; "
+                   f"evaluated on {n_eval} held-out knees")
+        write_report(out, 'medvae-nb comparison', setting, scores, first, healthy_only=healthy)
+        parts = [seed_summary([sc[k] for sc in scores]) for k in ('quality', 'grading', 'disentanglement')]
+        if 'error' not in scores[0]['anomaly']: parts.append(seed_summary([sc['anomaly']['table'] for sc in scores]))
+        df = pd.concat([p.loc[models] for p in parts], axis=1).assign(train_time_s=[float(np.mean(times[m])) for m in models])
+        atomic_write(out/'comparison.csv', df.to_csv())
+        return df

@@ -6,7 +6,8 @@ Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #f7225b8f
 from __future__ import annotations
-import hashlib, json, inspect, math, os, re, sys
+import hashlib, json, inspect, math, os, re, shutil, sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -17,9 +18,10 @@ from safetensors.torch import save_model as _st_save_model, load_model as _st_lo
 
 # %% auto #0
 __all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
-           'create_model', 'atomic_write', 'save_model', 'check_safetensors', 'check_model_args', 'load_model',
-           'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines', 'card_checksums', 'verify_checksums',
-           'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model', 'UsageError', 'printable', 'exit_usage']
+           'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors', 'check_model_args',
+           'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines', 'card_checksums',
+           'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model', 'UsageError',
+           'printable', 'exit_usage', 'inside', 'is_shipped', 'check_not_shipped']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -131,6 +133,29 @@ def atomic_write(path:str|Path, # the file to (re)write
         raise
     return path
 
+def json_safe(o):
+    "`o` with NumPy numbers made Python ones and NaN or infinite numbers made `None`: what strict JSON readers accept."
+    if isinstance(o, dict): return {k: json_safe(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [json_safe(v) for v in o]
+    if hasattr(o, 'item') and getattr(o, 'ndim', 1) == 0: o = o.item() # NumPy and torch scalars
+    return None if isinstance(o, float) and not math.isfinite(o) else o
+
+@contextmanager
+def staged(folder:str|Path, # the folder the files belong in
+          )->Path: # a hidden folder inside it: write the files there, under the names they will have in `folder`
+    "Context manager: files written into the folder it yields move into `folder` together when the block ends, and none of them if it fails."
+    folder = Path(folder)
+    tmp = folder/f".staged-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True) # left by a killed process of the same pid
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        for f in sorted(p for p in tmp.rglob('*') if p.is_file()):
+            dest = folder/f.relative_to(tmp)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, dest) # renames need no space: a full disk cannot stop this half-way
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
 # %% ../nbs/00_core.ipynb #0f33bce7
 def save_model(model:LatentModel, # any registered variant
                path:str|Path)->Path: # folder to write `config.json` and `model.safetensors` into
@@ -217,6 +242,8 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     try: _st_load_model(model, str(weights), device=str(device))
     except Exception as e:
         raise ValueError(f"{weights}: does not fit the model in {cfg_file.name} ({type(e).__name__}: {str(e)[:300]})") from None
+    bad = next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None: raise ValueError(f"{weights}: tensor {bad} holds NaN or infinite values; the run that wrote it diverged")
     return model.to(device).eval()
 
 # %% ../nbs/00_core.ipynb #f64a55a6
@@ -332,3 +359,30 @@ def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
     head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
     print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
     sys.exit(2)
+
+# %% ../nbs/00_core.ipynb #d2c3449a
+def inside(path:str|Path, folder:str|Path)->bool:
+    "Is `path` the folder `folder` or inside it, once both are resolved (symbolic links followed)?"
+    try: Path(path).resolve().relative_to(Path(folder).resolve())
+    except (ValueError, OSError, RuntimeError): return False
+    return True
+
+def is_shipped(folder:str|Path)->bool:
+    "Is `folder` a shipped model's: inside `pretrained_dir()`, or a copy whose card records the checksums its files have?"
+    folder = Path(folder)
+    if inside(folder, pretrained_dir()): return True
+    try: sums = card_checksums(folder)
+    except (OSError, UnicodeDecodeError): return False
+    try: return bool(sums) and all(f in sums and (folder/f).is_file() and sha256_file(folder/f) == sums[f] for f in CHECKED_FILES)
+    except OSError: return False
+
+def check_not_shipped(folder:str|Path, # a folder a command is about to write into
+                      flag:str='--out')->Path: # the flag that named it
+    "Raise `UsageError` if `folder` lies inside the installed package or is a shipped model's folder (or a copy of one)."
+    import medvae_nb
+    if inside(folder, Path(medvae_nb.__file__).parent):
+        raise UsageError(f"{flag} {folder}: is inside the installed medvae_nb package, which no command writes to; choose a folder of your own")
+    if is_shipped(folder):
+        raise UsageError(f"{flag} {folder}: holds a shipped model (its card's checksums match its files), which no command "
+                         "overwrites; to train on from its weights use medvae-train --init FOLDER --out NEW")
+    return Path(folder)

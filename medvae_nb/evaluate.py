@@ -13,21 +13,22 @@ import numpy as np, pandas as pd
 import torch
 from torch import Tensor
 import torch.nn.functional as F
-from .core import load_model, atomic_write, load_any, UsageError, pretrained_dir, checksum_lines
+from .core import (load_model, atomic_write, load_any, UsageError, pretrained_dir, checksum_lines, json_safe, staged,
+                            inside, is_shipped, check_not_shipped)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
-from .runs import RunLock, RunLocked
+from .runs import hold_run
 from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval, METRIC_BOUNDS
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, TrainConfig
+from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, _available_memory
 
 # %% auto #0
-__all__ = ['PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE', 'reconstruct_all',
-           'sample_all', 'thumbnails', 'evaluate', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval',
-           'train_command', 'plateau', 'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run',
-           'card_goals', 'model_card']
+__all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE',
+           'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_dest', 'eval_run', 'side_by_side_figures',
+           'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'fine_tunes', 'chain_commands',
+           'chain_history', 'ship_run', 'card_goals', 'model_card']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -46,14 +47,17 @@ def thumbnails(x:Tensor, side:int=16)->Tensor:
 
 def evaluate(model, # a trained `LatentModel`
              batch, # a `PhantomBatch` of held-out knees at the model's size
-             n_latent_dims:int=64, bs:int=64)->dict:
+             n_latent_dims:int=64, bs:int=64,
+             seed:int=0)->dict: # seed of the prior samples and the likelihood's importance samples: the same seed, the same numbers
     "Reconstruction, sample, latent and anomaly metrics of `model` on the phantom `batch`."
     model.eval()
     x = torch.as_tensor(batch.images, dtype=torch.float32)
     rec = reconstruct_all(model, x, bs)
     res = {k: v.mean().item() for k, v in image_scores(rec, x).items()}
-    smp = sample_all(model, len(x), bs)
-    res.update(likelihood_bits(model, x[:64]))
+    with torch.random.fork_rng(): # the caller's random stream is left as it was
+        torch.manual_seed(seed)
+        smp = sample_all(model, len(x), bs)
+        res.update(likelihood_bits(model, x[:64]))
     res.update(swd(x, smp))
     res['kfd'] = knee_frechet_distance(x, smp)
     res.update(precision_recall(thumbnails(x), thumbnails(smp)))
@@ -70,41 +74,70 @@ def evaluate(model, # a trained `LatentModel`
     return res
 
 # %% ../nbs/12b_evaluate.ipynb #dbe000a7
+MAX_EVAL_N = 4096 # the most held-out knees `medvae-eval` takes (its metrics compare every pair of knees)
+
+def _check_eval_memory(n:int, size:int):
+    "`UsageError` naming --n when `n` knees at `size` px, their reconstructions, samples, masks and pairwise distances would not fit in memory."
+    need, free = n * size * size * 4 * 16 + n * n * 4 * 8, _available_memory()
+    if free is not None and need > free:
+        raise UsageError(f"--n {n}: evaluating {n} knees at {size} px needs about {need / 2**30:.1f} GB of memory; {free / 2**30:.1f} GB are free")
+
+def eval_dest(run:str|Path, out:str|Path=None)->Path:
+    "Where `eval_run` writes: `out`; else the run folder itself; else, for a shipped model, `eval-<name>` in the working folder."
+    if out is not None: return Path(out)
+    p = Path(run)
+    return p if p.is_dir() and not is_shipped(p) else Path(f"eval-{p.name}")
+
 def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped model's name ('introvae-64px')
              n:int=256, # held-out phantom knees
              seed:int=10_000, # phantom seed of the test set (training uses small seeds)
              out:str|Path=None, # where to write `metrics.json` and figures; default the run folder, or `eval-<name>` for a shipped model
             )->dict:
-    "Evaluate the model in `run` on `n` held-out phantom knees; update `metrics.json` and write figures."
-    if n < 8: raise UsageError(f"--n {n}: must be at least 8")
+    "Evaluate the model in `run` on `n` held-out phantom knees; update `metrics.json` and write figures, all or none of them."
+    if not 8 <= n <= MAX_EVAL_N: raise UsageError(f"--n {n}: must be between 8 and {MAX_EVAL_N}")
+    if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
     try: model = load_any(run)
     except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {run}: {e}") from None
-    shipped = not Path(run).is_dir() # a shipped model: its folder in the package is never written to
-    into_run = not shipped and out is None and (Path(run)/'train.json').is_file() # writing into a training run's folder
-    run = Path(out) if out is not None else Path(f"eval-{run}") if shipped else Path(run)
-    if shipped or out is not None: run.mkdir(parents=True, exist_ok=True)
-    try: lock = RunLock(run).acquire() if into_run else contextlib.nullcontext()
-    except RunLocked as e: raise UsageError(f"RUN {e}") from None
-    with lock:
-        if into_run and not run_finished(run):
-            raise UsageError(f"RUN {run}: the run is not finished (no final metrics.json); finish it with "
-                             f"medvae-train --resume {run}, or pass --out to evaluate its latest weights elsewhere")
-        return _eval_into(model, run, n, seed)
+    _check_eval_memory(n, model.img_size)
+    dest, flag = eval_dest(run, out), 'RUN' if out is None else '--out'
+    into_run = Path(run).is_dir() and not is_shipped(run) and inside(dest, run) and inside(run, dest) # the run's own folder
+    check_not_shipped(dest, flag)
+    if dest.exists() and not dest.is_dir(): raise UsageError(f"{flag} {dest}: exists and is not a folder")
+    if not into_run:
+        if (dest/'train.json').is_file():
+            raise UsageError(f"{flag} {dest}: is another run's folder (it holds a train.json); write the evaluation to a folder of its own")
+        try: other = json.loads((dest/'metrics.json').read_text()).get('evaluated') if (dest/'metrics.json').is_file() else str(run)
+        except (OSError, ValueError, UnicodeDecodeError, AttributeError): other = None
+        if other != str(run):
+            raise UsageError(f"{flag} {dest}: holds the results of {other or 'another run'}; write the evaluation of {run} to a folder of its own")
+    fresh = not dest.exists()
+    try:
+        with hold_run(dest, flag):
+            if into_run and not run_finished(dest):
+                raise UsageError(f"RUN {dest}: the run is not finished (no final metrics.json); finish it with "
+                                 f"medvae-train --resume {dest}, or pass --out to evaluate its latest weights elsewhere")
+            try: return _eval_into(model, dest, n, seed, source=None if into_run else str(run))
+            except OSError as e:
+                raise UsageError(f"{flag} {dest}: could not write the results ({e.strerror or e}); what was there before is unchanged") from None
+    finally:
+        if fresh and dest.is_dir() and {p.name for p in dest.iterdir()} <= {'run.lock'}: shutil.rmtree(dest, ignore_errors=True) # nothing written: nothing left
 
-def _eval_into(model, run:Path, n:int, seed:int)->dict:
-    "Evaluate `model` on `n` phantom knees of `seed`, add the scores to `run/metrics.json`, write the latent figures to `run/figures`."
+def _eval_into(model, run:Path, n:int, seed:int, source:str=None)->dict:
+    "Evaluate `model` on `n` phantom knees of `seed`; add the scores to `run/metrics.json` and the latent figures to `run/figures`, together."
     batch = KneePhantom(model.img_size).generate(n, seed=seed)
-    res = evaluate(model, batch)
+    res = evaluate(model, batch, seed=seed)
     mf = run/'metrics.json'
     old = json.loads(mf.read_text()) if mf.exists() else {}
-    old.update(eval={**res, 'n': n, 'seed': seed}, **{k: res[k] for k in res if not k.startswith('swd_')})
-    atomic_write(mf, json.dumps(old, indent=2))
-    figs = run/'figures'; figs.mkdir(exist_ok=True)
+    old.update(eval={**res, 'n': n, 'seed': seed}, **{k: res[k] for k in res if not k.startswith('swd_')},
+               **({} if source is None else dict(evaluated=source)))
     x = torch.as_tensor(batch.images)
     abnormal = np.flatnonzero(batch.factors['kl_grade'].to_numpy() >= 2)[:4]
-    for name, fig in zip(EVAL_FIGURES, (traversal_figure(model, x), interpolation_figure(model, x[0], x[1]),
-                                        residual_figure(model, x[abnormal], masks=np.asarray(batch.masks)[abnormal].any(1)))):
-        save_figure(fig, figs/f'{name}.png')
+    figs = (traversal_figure(model, x), interpolation_figure(model, x[0], x[1]),
+            residual_figure(model, x[abnormal], masks=np.asarray(batch.masks)[abnormal].any(1)))
+    with staged(run) as tmp:
+        (tmp/'figures').mkdir()
+        for name, fig in zip(EVAL_FIGURES, figs): save_figure(fig, tmp/'figures'/f'{name}.png')
+        atomic_write(tmp/'metrics.json', json.dumps(json_safe(old), indent=2))
     return res
 
 # %% ../nbs/12b_evaluate.ipynb #67888d0c

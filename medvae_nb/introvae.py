@@ -37,7 +37,7 @@ def official_settings(img_size:int)->dict:
 
 # %% ../nbs/09_introvae.ipynb #a5c32cc0
 class IntroWarmup(Callback):
-    "Train as a plain VAE (official `train_vae`: L_AE + KL(real), no introspective terms) for the first `epochs` training epochs, counted over `fit` calls."
+    "Train as a plain VAE (β·L_AE + KL(real), no introspective terms; official `train_vae`) for the first `epochs` training epochs, counted over `fit` calls."
     order = 6
     def __init__(self, epochs:int): self.epochs, self.done = epochs, 0
     def before_batch(self): self.model.introspective = not (self.training and self.done < self.epochs)
@@ -168,6 +168,6 @@ class IntroVAE(GaussianAutoencoder):
             hinge = F.relu(self.m - kl_rec_ng) + F.relu(self.m - kl_fake_ng)
             enc_loss = self.beta * rec + kl_real + self.alpha * 0.5 * hinge
             dec_loss = self.beta * rec + self.alpha_dec * 0.5 * (kl_rec + kl_fake)
-        else: enc_loss, dec_loss = rec + kl_real, rec # official `train_vae`
+        else: enc_loss, dec_loss = self.beta * rec + kl_real, self.beta * rec # `train_vae`, with L_AE weighted as after it
         return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
                     kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake)

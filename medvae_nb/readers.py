@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['READERS', 'MAX_PIXELS', 'MAX_INFLATED', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS', 'register_reader', 'reading',
-           'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window',
-           'check_inflated', 'read_dicom', 'write_dicom', 'read_image', 'open_volume', 'volume_info', 'read_slice',
-           'fit_square', 'knee_half', 'read_item']
+__all__ = ['READERS', 'MAX_PIXELS', 'MAX_INFLATED', 'MAX_FILE_BYTES', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS',
+           'register_reader', 'reading', 'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy',
+           'is_dicom', 'voi_window', 'check_inflated', 'read_dicom', 'write_dicom', 'read_image', 'open_volume',
+           'volume_info', 'read_slice', 'fit_square', 'knee_half', 'read_item']
 
 # %% ../nbs/02a_readers.ipynb #ae559b49
 READERS = {}
@@ -57,7 +57,10 @@ def to_unit_range(a:np.ndarray, # image array as read
     if a.dtype.kind == 'i': # negative values: the type's whole range maps to [0, 1], order (bone bright) kept
         info = np.iinfo(a.dtype)
         return ((a.astype(np.float64) - info.min) / (float(info.max) - info.min)).astype(np.float32)
-    if a.dtype.kind == 'f': return np.clip(a, 0, 1).astype(np.float32)
+    if a.dtype.kind == 'f': # already in [0, 1]: as it is; otherwise windowed to its own range (clipping would flatten it)
+        lo, hi = float(a.min()), float(a.max())
+        if lo >= 0 and hi <= 1: return a.astype(np.float32)
+        return ((a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)).astype(np.float32)
     raise ValueError(f"{path}: unsupported pixel type {a.dtype}")
 
 # %% ../nbs/02a_readers.ipynb #5fc05651
@@ -77,8 +80,9 @@ def check_pixels(path, # the file, named in the error
 @register_reader('.png', '.jpg', '.jpeg', '.bmp')
 def read_pil(path:Path)->np.ndarray:
     "Read a PNG/JPEG/BMP file (8 or 16 bit, grey or colour) with Pillow."
+    with Image.open(path) as im: check_pixels(path, im.size[::-1]) # the header alone, before the file is read
     with Image.open(io.BytesIO(Path(path).read_bytes())) as im: # from memory: a corrupt chunk length cannot make it allocate GBs
-        check_pixels(path, im.size[::-1])
+        im = ImageOps.exif_transpose(im) # a camera's or scanner's orientation tag, applied as a viewer would
         if im.mode in ('RGB', 'RGBA', 'P', 'LA', 'CMYK', 'YCbCr'): im = im.convert('L')
         a = np.array(im)
     if im.mode in ('I', 'I;16', 'I;16B') and a.dtype.kind in 'iu': # 16-bit PNGs arrive as int32 'I'
@@ -128,6 +132,7 @@ def voi_window(x:np.ndarray, # values after the modality LUT
 
 # %% ../nbs/02a_readers.ipynb #cf31aab5
 MAX_INFLATED = 4 * MAX_PIXELS # bytes a Deflated DICOM may inflate to: the largest image at 32 bits per pixel
+MAX_FILE_BYTES = 2 * MAX_INFLATED # the largest image file read: the largest image, uncompressed, with room for its other data
 
 def check_inflated(path, # the file, named in the error
                    raw:bytes): # its bytes
@@ -168,7 +173,10 @@ def read_dicom(path:Path)->np.ndarray:
     a = ds.pixel_array
     if int(ds.get('SamplesPerPixel', 1)) > 1: return a # colour: to_unit_range converts to grey
     if ds.get('PhotometricInterpretation') == 'PALETTE COLOR': return apply_color_lut(a, ds) # stored values index colours: RGB
-    a = apply_modality_lut(a, ds).astype(np.float64)
+    with np.errstate(invalid='ignore', over='ignore'): a = apply_modality_lut(a, ds).astype(np.float64)
+    if not np.isfinite(a).all(): # checked before any normalisation turns NaN into 0 or inf into 1
+        raise ValueError(f"{path}: its rescale (RescaleSlope {ds.get('RescaleSlope')}, RescaleIntercept {ds.get('RescaleIntercept')}) "
+                         "makes NaN or infinite values")
     if 'VOILUTSequence' in ds:
         a = apply_voi_lut(a, ds, index=0, prefer_lut=True) / (2**int(ds.VOILUTSequence[0].LUTDescriptor[2]) - 1)
     elif 'WindowCenter' in ds and 'WindowWidth' in ds:
@@ -218,7 +226,10 @@ def read_image(path:str|Path)->np.ndarray:
     if reader is None and is_dicom(path): reader = read_dicom
     if reader is None: raise ValueError(f"{path}: unsupported file type {path.suffix!r} (and not DICOM); supported: "
                                         f"{', '.join(sorted(READERS))}, DICOM by content")
-    if path.stat().st_size == 0: raise ValueError(f"{path}: file is empty")
+    size = path.stat().st_size
+    if size == 0: raise ValueError(f"{path}: file is empty")
+    if size > MAX_FILE_BYTES: raise ValueError(f"{path}: {size / 2**30:.1f} GB, more than an image of MAX_PIXELS can take "
+                                               f"(MAX_FILE_BYTES = {MAX_FILE_BYTES / 2**20:.0f} MB); not reading it")
     with reading(path): return to_unit_range(reader(path), path)
 
 # %% ../nbs/02a_readers.ipynb #26c64bc9
@@ -239,11 +250,23 @@ def open_volume(path:str|Path, # an HDF5 file or a .npy array
         keys = [key] if key else list(H5_KEYS)
         k = next((k for k in keys if k in f), None)
         if k is None: raise ValueError(f"{path}: no dataset named {' or '.join(keys)}; the file holds: {', '.join(f.keys()) or 'nothing'} (choose one with --key)")
-        if not isinstance(f[k], h5py.Dataset): raise ValueError(f"{path}: {k!r} is a group, not an array")
-        yield f[k]
+        where = ''
+        for part in k.strip('/').split('/'): # an external link anywhere on the way leads to another file
+            where += '/' + part
+            link = f.get(where, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise ValueError(f"{path}: {where!r} is an external link to {link.filename}; only data stored in the file itself is read")
+        d = f[k]
+        if not isinstance(d, h5py.Dataset): raise ValueError(f"{path}: {k!r} is a group, not an array")
+        if d.file.filename != f.filename: raise ValueError(f"{path}: {k!r} leads to another file ({d.file.filename}); only data stored in the file itself is read")
+        if d.external or d.is_virtual:
+            raise ValueError(f"{path}: {k!r} keeps its values in other files ({'external storage' if d.external else 'a virtual dataset'}); "
+                             "only data stored in the file itself is read")
+        yield d
 
 def _check_volume(path, v, axis):
     if v.ndim != 3: raise ValueError(f"{path}: expected a 3-D volume, got an array of shape {v.shape}")
+    if 0 in v.shape: raise ValueError(f"{path}: the volume is empty (shape {v.shape})")
     if v.dtype.kind not in 'biufc': raise ValueError(f"{path}: unsupported voxel type {v.dtype}")
     if not -3 <= axis < 3: raise ValueError(f"{path}: axis {axis} is out of range for a 3-D volume")
     if math.prod(v.shape) > MAX_VOXELS: raise ValueError(f"{path}: volume of shape {v.shape} has more than MAX_VOXELS = {MAX_VOXELS:,} voxels")

@@ -16,11 +16,11 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.optimizer import OptimWrapper
 from fastcore.meta import delegates
 from safetensors.torch import save_file, load_file
-from .core import save_model, atomic_write, check_safetensors
+from .core import save_model, atomic_write, check_safetensors, UsageError
 
 # %% auto #0
 __all__ = ['History', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked',
-           'RunLock', 'check_space']
+           'RunLock', 'hold_run', 'check_space']
 
 # %% ../nbs/04b_runs.ipynb #f7a8b42f
 class History(Callback):
@@ -183,6 +183,13 @@ class RunLock:
         if self.fd is not None: os.close(self.fd); self.fd = None # closing drops the flock; the file stays, harmlessly
     def __enter__(self): return self if self.fd is not None else self.acquire()
     def __exit__(self, *exc): self.release()
+
+def hold_run(path:str|Path, # the folder to lock
+             flag:str='--out')->RunLock: # the flag that named it, for the message
+    "The acquired `RunLock` of `path`; `UsageError` naming `flag` when another process holds it or the folder cannot be locked."
+    try: return RunLock(path).acquire()
+    except RunLocked as e: raise UsageError(f"{flag} {e}") from None
+    except OSError as e: raise UsageError(f"{flag} {path}: cannot lock the folder ({e.strerror or e}); is it writable?") from None
 
 # %% ../nbs/04b_runs.ipynb #3c187e3c
 def check_space(path:str|Path, # the run folder

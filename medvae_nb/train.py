@@ -14,21 +14,21 @@ import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
 from .core import (MODELS, LatentModel, create_model, save_model, load_any, atomic_write, import_variants, check_model_args,
-                            UsageError)
+                            UsageError, check_not_shipped)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
-from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, RunLocked, check_space
+from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, hold_run, check_space
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'Interrupted', 'check_out',
-           'check_train_args', 'parse_hparams', 'TrainConfig', 'run_finished', 'clear_run', 'check_config', 'train_run',
-           'resume_run']
+           'check_train_args', 'parse_hparams', 'TrainConfig', 'epochs_done', 'run_finished', 'clear_run',
+           'check_config', 'train_run', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -38,9 +38,9 @@ def check_out(out:str|Path, # the folder to write into
               force:bool=False, # allow a folder that already holds files
               flag:str='--out')->Path:
     "Check that `out` can be created and written, and that it holds no earlier results unless `force`."
-    out = Path(out)
+    out = check_not_shipped(out, flag)
     if out.exists() and not out.is_dir(): raise UsageError(f"{flag} {out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
+    if out.exists() and any(p.name != 'run.lock' for p in out.iterdir()) and not force: # a lock alone is what a failed try leaves
         raise UsageError(f"{flag} {out}: already holds files; choose another folder or pass --force to overwrite")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -137,9 +137,18 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, d:dict):
-        "The configuration a `train.json` holds; keys it lacks (older runs) take today's defaults, unknown ones are ignored."
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names and not (k == 'model_kw' and v is None)})
+        "The configuration a `train.json` holds; keys it lacks (older runs) take today's defaults, unknown ones are ignored; `ValueError` names a value of the wrong type."
+        if not isinstance(d, dict): raise ValueError(f"holds {type(d).__name__}, not a configuration")
+        kw = {}
+        for f in fields(cls):
+            if f.name not in d or (f.name == 'model_kw' and d[f.name] is None): continue
+            v, kind = d[f.name], f.type.split('|')[0].strip()
+            ok = v is None and f.default is None or dict(
+                str=isinstance(v, str), bool=isinstance(v, bool), int=isinstance(v, int) and not isinstance(v, bool),
+                float=isinstance(v, (int, float)) and not isinstance(v, bool), list=isinstance(v, list), dict=isinstance(v, dict))[kind]
+            if not ok: raise ValueError(f"{f.name}: {json.dumps(v)[:40]} is not {'an' if kind == 'int' else 'a'} {kind}")
+            kw[f.name] = v
+        return cls(**kw)
     def data_options(self)->dict:
         "The options of `data_dls` that differ from its defaults."
         defaults = {k: p.default for k, p in inspect.signature(data_dls).parameters.items()}
@@ -222,10 +231,16 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
 RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock',
              *(f'figures/{f}.png' for f in RUN_FIGURES + EVAL_FIGURES), 'checkpoint/epoch-*', 'checkpoint/.epoch-*')
 
+def epochs_done(metrics:dict)->int|None:
+    "The epochs a finished run trained, from its `metrics.json` (a shipped model's keeps them under 'train'); None if unfinished."
+    if not isinstance(metrics, dict): return None
+    train = metrics.get('train')
+    return metrics.get('epochs_done', train.get('epochs_done') if isinstance(train, dict) else None)
+
 def run_finished(run:str|Path)->bool:
     "Has `train_run` finished the run in `run`? Its last write, `metrics.json`, records the epochs it trained."
-    try: return 'epochs_done' in json.loads((Path(run)/'metrics.json').read_text())
-    except (OSError, ValueError, UnicodeDecodeError, TypeError): return False
+    try: return epochs_done(json.loads((Path(run)/'metrics.json').read_text())) is not None
+    except (OSError, ValueError, UnicodeDecodeError, TypeError, RecursionError): return False
 
 def clear_run(out:Path, keep_lock:bool=True)->list:
     "Remove what a run wrote to `out` (the paths of `RUN_FILES`), nothing else; returns the other files, which stay."
@@ -303,13 +318,9 @@ def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introva
     init_distrib() # under torchrun: join the other processes; only rank 0 checks, locks and writes the run folder
     if rank_distrib() != 0: return _train(out, cfg, progress=progress)
     fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
-    if (out/'run.lock').exists(): # a run folder: is a live process training in it?
-        try: RunLock(out).acquire().release()
-        except RunLocked as e: raise UsageError(f"--out {e}") from None
+    if (out/'run.lock').exists(): hold_run(out).release() # a run folder: is a live process training in it?
     out = check_out(out, force)
-    try: lock = RunLock(out).acquire()
-    except RunLocked as e: raise UsageError(f"--out {e}") from None
-    with lock:
+    with hold_run(out):
         others = clear_run(out) # with --force: an earlier run's results must not mix with this one's
         if others: print(f"warning: --out {out}: --force keeps {len(others)} file(s) that no run wrote: "
                          f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}", file=sys.stderr)
@@ -325,16 +336,17 @@ def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introva
 def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-train`)
                progress:bool=True)->Path:
     "Continue the run in `run` from its last complete epoch and finish it; a finished run is left as it is."
-    run = Path(run)
+    run = check_not_shipped(run, '--resume')
     if not run.is_dir(): raise UsageError(f"--resume {run}: no such run folder")
     if not (run/'train.json').is_file(): raise UsageError(f"--resume {run}: has no train.json; not a run folder written by medvae-train")
     try: args = json.loads((run/'train.json').read_text())
     except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
-    args = TrainConfig.from_json(args)
+    try: # the checks of a fresh run, on what the file says (it may have been edited); the weights of --init may be gone
+        args = TrainConfig.from_json(args)
+        args = replace(check_config(replace(args, init=None)), init=args.init)
+    except (ValueError, UsageError) as e: raise UsageError(f"--resume {run}: train.json: {e}") from None
     init_distrib()
     if rank_distrib() != 0: return None if run_finished(run) else _train(run, args, resume=True, progress=progress)
-    try: lock = RunLock(run).acquire()
-    except RunLocked as e: raise UsageError(f"--resume {e}") from None
-    with lock:
+    with hold_run(run, '--resume'):
         if run_finished(run): return run
         return _train(run, args, resume=True, progress=progress)

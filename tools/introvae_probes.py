@@ -1,0 +1,90 @@
+"""Short IntroVAE probes at 64 px: train each setting on the same phantom knees, record the energies of every
+training batch, and score the model's *own-prior* samples on 512 held-out knees (KFD, SWD, precision, recall).
+
+    python tools/introvae_probes.py OUT [NAME ...]    # all probes, or the named ones, one after the other
+
+Each probe writes OUT/NAME.json (settings, per-epoch validation energies, scores) and OUT/NAME-trace.csv
+(per-batch energies); OUT/probes.csv collects the scores. Results go to nbs/reports/introvae-probes/.
+"""
+import json, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+from fastai.callback.core import Callback
+from medvae_nb.data import phantom_dls
+from medvae_nb.introvae import IntroVAE, KLTrace
+from medvae_nb.learner import vae_learner
+from medvae_nb.evaluate import heldout_knees, sample_all, thumbnails
+from medvae_nb.metrics import knee_frechet_distance, precision_recall, swd, reconstruction_metrics
+
+BASE = dict(n=1024, bs=32, epochs=8, lr=1e-3, sched='one_cycle', precision='bf16', seed=0)
+SHIPPED = dict(beta=200., m=300., alpha=0.25)
+PROBES = { # name: model keyword arguments and run settings that differ from BASE
+    'shipped':        dict(kw=SHIPPED),
+    'alpha1':         dict(kw={**SHIPPED, 'alpha': 1.0}),
+    'alpha1-dec05':   dict(kw={**SHIPPED, 'alpha': 1.0, 'alpha_dec': 0.5}),
+    'beta50-alpha05': dict(kw=dict(beta=50., m=100., alpha=0.5)),
+    'warm-m-auto':    dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5),
+    'warm-m-auto-seq': dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2, fresh_forward=True), m_from_warmup=1.5),
+    'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
+}
+
+class MarginFromWarmup(Callback):
+    "After the model's warm-up epochs, set its margin to `factor` × the mean KL(real) of the last warm-up epoch."
+    order = 7
+    def __init__(self, factor:float): self.factor, self.done, self.kl = factor, 0, []
+    def after_loss(self):
+        if self.training and not self.model.introspective: self.kl.append(self.loss_func.terms['kl_real'].item())
+    def after_epoch(self):
+        self.done += 1
+        if self.done == self.model.warmup_epochs and self.kl:
+            n = max(1, len(self.kl) // self.done)
+            self.model.m = float(self.factor * np.mean(self.kl[-n:]))
+            print(f"  margin from warm-up: m = {self.model.m:.1f}")
+
+@torch.no_grad()
+def score(model, n:int=512):
+    "Own-prior samples of `model` against `n` held-out knees: KFD, SWD and precision/recall, one set of `n`."
+    batch, _ = heldout_knees(64, n)
+    x = torch.as_tensor(batch.images, dtype=torch.float32)
+    torch.manual_seed(0)
+    smp = sample_all(model, n)
+    return dict(kfd=knee_frechet_distance(x, smp), swd=swd(x, smp, seed=0)['swd'],
+                **precision_recall(thumbnails(x), thumbnails(smp)))
+
+def run_probe(name:str, out:Path):
+    p = {**BASE, **PROBES[name]}
+    torch.manual_seed(p['seed'])
+    dls = phantom_dls(size=64, n=p['n'], bs=p['bs'], seed=p['seed'])
+    model = IntroVAE(64, **p['kw'])
+    trace = KLTrace()
+    cbs = [trace] + ([MarginFromWarmup(p['m_from_warmup'])] if 'm_from_warmup' in p else [])
+    learn = vae_learner(dls, model, lr=p['lr'], precision=p['precision'], cbs=cbs)
+    t0 = time.time()
+    with learn.no_bar():
+        if p['sched'] == 'one_cycle': learn.fit_one_cycle(p['epochs'], p['lr'])
+        else: learn.fit(p['epochs'], p['lr'])
+    minutes = (time.time() - t0) / 60
+    m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
+    names = learn.recorder.metric_names[1:-1]
+    valid = [dict(zip(names, map(float, v))) for v in learn.recorder.values]
+    res = dict(name=name, settings={k: v for k, v in p.items()}, m=m.m, minutes=round(minutes, 1),
+               valid=valid, divergence=getattr(learn, 'divergence', []), nonfinite=getattr(learn, 'nonfinite', None),
+               psnr=reconstruction_metrics(m, dls.valid)['psnr'], **score(m))
+    (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=str))
+    trace.df.to_csv(out/f'{name}-trace.csv', index=False)
+    torch.save(m.state_dict(), out/f'{name}.pt') # for a look at the samples; not committed
+    return res
+
+if __name__ == '__main__':
+    out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(2)
+    for name in sys.argv[2:] or list(PROBES):
+        print(f"probe {name}", flush=True)
+        r = run_probe(name, out)
+        last = r['valid'][-1]
+        print(f"  {r['minutes']} min  psnr {r['psnr']:.2f}  KL real/rec/fake {last['kl_real']:.0f}/{last['kl_rec']:.0f}/"
+              f"{last['kl_fake']:.0f} (m {r['m']:.0f})  kfd {r['kfd']:.2f}  swd {r['swd']:.1f}  "
+              f"P {r['precision']:.2f} R {r['recall']:.2f}", flush=True)
+        rows = [json.loads(f.read_text()) for f in sorted(out.glob('*.json'))]
+        pd.DataFrame([{k: r[k] for k in ('name', 'm', 'minutes', 'psnr', 'kfd', 'swd', 'precision', 'recall')} for r in rows]
+                     ).to_csv(out/'probes.csv', index=False)
