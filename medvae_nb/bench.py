@@ -395,6 +395,12 @@ def write_rows(rows:list, path):
     "Write `rows` to `path` as a JSON list, atomically: a reader never sees half a file."
     atomic_write(path, json.dumps(rows, indent=2))
 
+def _bench_file(p:Path)->bool:
+    "Does `p` hold what `write_rows` writes (a JSON list of rows, each naming its model), and so may be replaced?"
+    try: rows = json.loads(p.read_text()) if p.is_file() and p.stat().st_size < 1 << 24 else None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError): return False
+    return isinstance(rows, list) and all(isinstance(r, dict) and 'model' in r for r in rows)
+
 def check_bench_flags(fail, # `partial(exit_usage, prog)`
                       model:str, size:list, json:str|None, **at_least)->list: # flag name (no dashes): a count that must be >= 1
     "The models that `--model` names, after `fail`ing on an unknown model, a count below 1, a bad `--size` or an unwritable `--json`."
@@ -410,6 +416,7 @@ def check_bench_flags(fail, # `partial(exit_usage, prog)`
         p = Path(json)
         if p.is_dir(): fail(f"--json {json}: is a folder")
         if not p.parent.is_dir(): fail(f"--json {json}: the folder {p.parent} does not exist")
+        if p.exists() and not _bench_file(p): fail(f"--json {json}: exists and holds something other than benchmark rows; choose another file")
         try: # a probe beside it, the way check_out probes a run folder
             with tempfile.NamedTemporaryFile(dir=p.parent, prefix='.write_test'): pass
         except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")

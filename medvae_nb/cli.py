@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #b7e24a15
 from __future__ import annotations
-import json, sys, warnings
+import json, shutil, sys, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from pathlib import Path
@@ -14,13 +14,13 @@ from fastcore.script import call_parse
 from .phantom import write_phantom
 from .core import UsageError, exit_usage, check_not_shipped
 from dataclasses import fields
-from .train import TrainConfig, Interrupted, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams
+from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams
 from .evaluate import eval_run, eval_dest
 from .compare import compare, compare_pretrained
 from .speed import tune_malloc
 
 # %% auto #0
-__all__ = ['medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
+__all__ = ['MAX_PHANTOM_N', 'medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
 _D = TrainConfig() # the flags' defaults are the configuration's
@@ -144,6 +144,8 @@ def medvae_compare(
     print((Path(out)/'report.md').read_text())
 
 # %% ../nbs/13_cli.ipynb #079624ef
+MAX_PHANTOM_N = 100_000 # the most knees `medvae-phantom` writes in one go
+
 @call_parse
 def medvae_phantom(
     n:int=64, # number of knees
@@ -153,10 +155,19 @@ def medvae_phantom(
     force:bool=False, # allow writing into a folder that already holds files
 ):
     "Write phantom knee radiographs (16-bit PNG), their masks and factors.csv to a folder."
+    fresh = not Path(out).exists()
     try:
-        if n < 1: raise UsageError(f"--n {n}: must be at least 1")
+        if not 1 <= n <= MAX_PHANTOM_N: raise UsageError(f"--n {n}: must be between 1 and {MAX_PHANTOM_N}")
         if not (64 <= size <= 1024): raise UsageError(f"--size {size}: must be between 64 and 1024")
+        if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
         out = check_out(out, force)
-    except UsageError as e: exit_usage('medvae-phantom', e)
-    write_phantom(out, n=n, size=size, seed=seed, force=True)
+        need, free = n * size * size * 2, shutil.disk_usage(out).free # a 16-bit PNG of a knee takes at most about its raw size
+        if need > free: raise UsageError(f"--n {n}: {n} knees at {size} px need up to {need / 2**30:.1f} GB; {out} has {free / 2**30:.1f} GB free")
+        try: write_phantom(out, n=n, size=size, seed=seed, force=True)
+        except OSError as e:
+            raise UsageError(f"--out {out}: could not write the knees ({e.strerror or e}); "
+                             f"{len(list(out.glob('images/*.png')))} of {n} were written; free some space and run again with --force") from None
+    except UsageError as e:
+        if fresh and Path(out).is_dir() and not any(Path(out).iterdir()): Path(out).rmdir()
+        exit_usage('medvae-phantom', e)
     print(f"wrote {n} phantom knees at {size} px to {out}")

@@ -316,6 +316,7 @@ def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run fol
              device='cpu')->LatentModel:
     "The model `src` names: used wherever a run folder or a shipped model's name is accepted (`medvae-eval`, the explorer)."
     if isinstance(src, nn.Module): return src
+    if not isinstance(src, (str, os.PathLike)): raise TypeError(f"{src!r}: neither a model, a model folder nor a shipped model's name")
     p = Path(src)
     if p.is_dir(): return load_model(p, device)
     key = str(src) if re.fullmatch(r'.+-\d+px', str(src)) else None

@@ -89,6 +89,7 @@ def detect_format(path:str|Path)->str:
     if path.is_file():
         if path.suffix.lower() == '.csv': return 'manifest'
         raise ValueError(f"{path}: --data must be a folder or a manifest CSV file")
+    if not path.is_dir(): raise ValueError(f"{path}: is neither a folder nor a file (a device?); --data must be a folder or a manifest CSV file")
     files = _files_below(path)
     suffixes = {p.suffix.lower() for p in files}
     imgs = [p for p in files if p.suffix.lower() in READERS and p.suffix.lower() != '.npy']
@@ -198,7 +199,9 @@ def scan_data(path:str|Path, # folder or manifest CSV
                     w = read_image(p).shape[1]
                     if bilateral and w < 2: raise ValueError(f"{p}: {w} px wide, too narrow to split into two knees (--bilateral)")
                 items += [dict(meta, path=p, side=s) for s in ('right', 'left')] if bilateral else [dict(meta, path=p)]
-        except (ValueError, FileNotFoundError) as e: bad.append(dict(path=str(p), reason=str(e).removeprefix(f"{p}: ")))
+        except (ValueError, OSError) as e: # OSError: a name too long for the file system, a device, ...
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            bad.append(dict(path=str(p), reason=reason.removeprefix(f"{p}: ")))
     return items, pd.DataFrame(bad, columns=['path', 'reason'])
 
 @delegates(scan_data, but=['path', 'check'])

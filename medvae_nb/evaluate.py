@@ -97,7 +97,8 @@ def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped m
     if not 8 <= n <= MAX_EVAL_N: raise UsageError(f"--n {n}: must be between 8 and {MAX_EVAL_N}")
     if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
     try: model = load_any(run)
-    except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {run}: {e}") from None
+    except (FileNotFoundError, ValueError, TypeError) as e: # the message names the folder or file
+        raise UsageError(f"RUN {e}" if str(e).startswith(str(run)) else f"RUN {run}: {e}") from None
     _check_eval_memory(n, model.img_size)
     dest, flag = eval_dest(run, out), 'RUN' if out is None else '--out'
     into_run = Path(run).is_dir() and not is_shipped(run) and inside(dest, run) and inside(run, dest) # the run's own folder

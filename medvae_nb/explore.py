@@ -134,7 +134,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
 from .data import phantom_images
-from .core import load_any
+from .core import load_any, LatentModel
 from .speed import best_precision
 
 # %% ../nbs/11_explore.ipynb #50177fec
@@ -173,6 +173,8 @@ class LatentExplorer:
                  bf16:bool=None, # decode in bf16 autocast (default: where the CPU or GPU has native bf16)
                  n_phantoms:int=32): # how many phantom knees to use when `images` is None
         model = load_any(model)
+        if not isinstance(model, LatentModel):
+            raise TypeError(f"LatentExplorer: model must be a LatentModel, a run folder or a shipped model's name, not {type(model).__name__}")
         self.model, self.size = model.eval(), size
         dev = model.device
         self.bf16 = best_precision(dev) == 'bf16' if bf16 is None else bf16
@@ -180,6 +182,10 @@ class LatentExplorer:
         if images is None: images = phantom_images(s, n_phantoms)[0]
         x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
         if x.ndim == 3: x = x[:, None]
+        if x.ndim != 4 or x.shape[1] != 1 or not len(x): raise ValueError(f"LatentExplorer: images must be (N, 1, H, W) or (N, H, W) with N >= 1, got {tuple(x.shape)}")
+        if not torch.isfinite(x).all(): raise ValueError("LatentExplorer: images contain NaN or infinite values")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"LatentExplorer: images must lie in [0, 1], got {x.min().item():.4g} to {x.max().item():.4g} (8-bit images: divide by 255)")
         if x.shape[-2:] != (s, s): x = F.interpolate(x, size=(s, s), mode='bilinear', antialias=True, align_corners=False)
         self.images = x
         self.z_data = encode_all(model, x) # (N, D), the deterministic latents of the images

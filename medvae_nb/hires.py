@@ -6,7 +6,9 @@ Docs: https://medvae-nb.github.io/medvae-nb/hires.html.md"""
 
 # %% ../nbs/14b_hires.ipynb #232b81e2
 from __future__ import annotations
-import statistics, sys
+import statistics, sys, warnings
+# a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as 13_cli does)
+warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 import numpy as np, torch
 from torch.utils.flop_counter import FlopCounterMode
 from fastai.torch_core import default_device

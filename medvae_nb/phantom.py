@@ -306,12 +306,12 @@ def write_phantom(out, # folder to write into (created if needed)
     if old and not force: raise FileExistsError(f'{out} already holds phantom files ({len(old)}, e.g. {old[0].name}); pass force=True to replace them')
     for p in old: p.unlink()
     (out / 'images').mkdir(parents=True, exist_ok=True); (out / 'masks').mkdir(exist_ok=True)
-    b = KneePhantom(size).generate(n, seed, kl_grades)
-    files = []
-    for i in range(n):
+    phantom, factors, files = KneePhantom(size), sample_factors(n, seed, kl_grades), []
+    for i, (_, row) in enumerate(factors.iterrows()): # one knee in memory at a time, whatever n and size
+        img, masks = phantom.render(row)
         files.append(f'images/{i:05d}.png')
-        Image.fromarray(np.round(b.images[i, 0] * 65535).astype(np.uint16)).save(out / files[-1])
-        for name, m in zip(MASK_NAMES, b.masks[i]):
+        Image.fromarray(np.round(img * 65535).astype(np.uint16)).save(out / files[-1])
+        for name, m in zip(MASK_NAMES, masks):
             Image.fromarray(m.astype(np.uint8) * 255).save(out / f'masks/{i:05d}_{name}.png')
-    b.factors.assign(file=files).to_csv(out / 'factors.csv', index=False)
+    factors.assign(file=files).to_csv(out / 'factors.csv', index=False)
     return out

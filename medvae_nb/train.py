@@ -71,8 +71,7 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, s
     if not (math.isfinite(kl_warmup) and 0 <= kl_warmup <= 1): raise UsageError(f"--kl-warmup {kl_warmup}: must be between 0 and 1")
     if zdim is not None and zdim < 1: raise UsageError(f"--zdim {zdim}: must be at least 1")
     if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise UsageError(f"--precision {precision}: choose one of auto, bf16, fp16, fp32")
-    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
-        raise UsageError(f"--cache-dir {cache_dir}: exists and is not a folder")
+    if cache_dir is not None: check_out(cache_dir, force=True, flag='--cache-dir') # a folder this run can write
     if data == 'phantom':
         if n < 2: raise UsageError(f"--n {n}: the phantom needs at least 2 knees, one to train on and one to validate")
         need, free = n * size * size * 4, _available_memory() # the knees are rendered and kept as float32
@@ -177,7 +176,8 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
                          f"volume, {_VALID_PCT:.0%} held out); give it at least two files or volumes")
     if main and not resume and cfg.data != 'phantom': # what the data turned out to be, for the record
         atomic_write(out/'train.json', json.dumps(dict(asdict(cfg), format_detected=getattr(dls, 'format', None)), indent=2))
-    if main and len(getattr(dls, 'bad_files', ())): atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False))
+    if main and len(getattr(dls, 'bad_files', ())): # file names as the file system has them, whatever their encoding
+        atomic_write(out/'bad_files.csv', dls.bad_files.to_csv(index=False).encode('utf-8', 'surrogateescape'))
     m = create_model(cfg.model, cfg.size, **_model_kw(cfg))
     if cfg.init is not None: m.load_state_dict(_init_model(cfg.init).state_dict()) # fine-tune (checked by `check_config`); a checkpoint overrides it
     if cfg.fuse: fuse_norm_act(m) # the weights and their names stay: checkpoints and the saved model are as without it
@@ -290,6 +290,8 @@ def check_config(cfg:TrainConfig)->TrainConfig:
     if data_kw and c.data == 'phantom': raise UsageError(f"--{next(iter(data_kw)).replace('_', '-')}: applies to --data PATH, not to the phantom")
     if c.format not in ('auto', *FORMATS): raise UsageError(f"--format {c.format}: unknown; choose one of: auto, {', '.join(FORMATS)}")
     if c.accum < 1: raise UsageError(f"--accum {c.accum}: must be at least 1")
+    if not -3 <= c.axis <= 2: raise UsageError(f"--axis {c.axis}: a volume has three axes, 0, 1 and 2 (or -3 to -1)")
+    if c.n_slices is not None and c.n_slices < 1: raise UsageError(f"--n-slices {c.n_slices}: must be at least 1")
     if c.fuse and not (os.environ.get('CXX') or shutil.which('g++') or shutil.which('clang++')):
         raise UsageError("--fuse: torch.compile needs a C++ compiler, and none was found (install g++, or set CXX)")
     try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing

@@ -111,6 +111,38 @@ def test_compare_checks_n_eval_first(tmp_path):
 def test_bench_flags_checked_first(args, msg):
     assert msg in _one_error_line(run('medvae-bench', *args), 'medvae-bench')
 
+def test_bench_json_keeps_other_files(tmp_path):
+    "Issue 33: --json replaces an earlier benchmark's rows, never a file of another kind."
+    (tmp_path/'notes.json').write_text('{"mine": 1}')
+    line = _one_error_line(run('medvae-bench', '--json', str(tmp_path/'notes.json')), 'medvae-bench')
+    assert 'exists and holds something other than benchmark rows' in line and (tmp_path/'notes.json').read_text() == '{"mine": 1}'
+
+def test_shipped_model_folder_is_never_written(tmp_path):
+    "Issue 33, defects 1, 2 and 9: following the project's own advice on a shipped model's folder changes nothing in the package."
+    from medvae_nb.core import pretrained_dir, sha256_file
+    shipped = pretrained_dir()/'vae-64px'
+    before = {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()}
+    r = run('medvae-eval', str(shipped), '--n', '8', cwd=tmp_path) # evaluated like its name, into eval-vae-64px
+    assert r.returncode == 0 and (tmp_path/'eval-vae-64px'/'metrics.json').is_file(), r.stderr
+    assert 'inside the installed medvae_nb package' in _one_error_line(run('medvae-train', '--resume', str(shipped)), 'medvae-train')
+    assert 'inside the installed medvae_nb package' in _one_error_line(
+        run('medvae-compare', '--pretrained', '--models', 'vae', '--out', str(pretrained_dir()/'report')), 'medvae-compare')
+    victim = tmp_path/'victim' # another run's folder: its scores and figures stay its own
+    assert run('medvae-train', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(victim)).returncode == 0
+    mets = (victim/'metrics.json').read_text()
+    assert "is another run's folder" in _one_error_line(run('medvae-eval', 'vae', '--n', '8', '--out', str(victim)), 'medvae-eval')
+    assert (victim/'metrics.json').read_text() == mets
+    assert {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()} == before
+
+def test_phantom_and_eval_bounds(tmp_path):
+    "Issue 33, defects 6 and 7: counts and seeds are bounded before any work, in one line, leaving nothing behind."
+    for args, msg in ((['--n', '2000000'], '--n 2000000: must be between 1 and 100000'), (['--seed', '-1'], '--seed -1: must be between 0')):
+        assert msg in _one_error_line(run('medvae-phantom', *args, '--out', str(tmp_path/'p')), 'medvae-phantom')
+        assert not (tmp_path/'p').exists()
+    for args, msg in ((['--n', '8000'], '--n 8000: must be between 8 and 4096'), (['--seed', '-1'], '--seed -1: must be between 0')):
+        assert msg in _one_error_line(run('medvae-eval', 'vae', *args, '--out', str(tmp_path/'e')), 'medvae-eval')
+        assert not (tmp_path/'e').exists()
+
 def test_ctrl_c_is_one_line_and_resumable(tmp_path):
     "Ctrl-C during training: one line that says where and how to resume, exit code 130, and the run resumes."
     import signal, subprocess, time

@@ -1,9 +1,10 @@
-"""Fuzz the command line: random `medvae-train` flag combinations end in a one-line `error:` with exit code 2, or reach
-training with arguments that passed every check; never in a traceback.
+"""Fuzz the command line: random flag combinations of `medvae-train`, `medvae-eval`, `medvae-phantom` and `medvae-compare`
+end in a one-line `error:` with exit code 2, or reach the work with arguments that passed every check; never in a traceback.
 
 The parser and every check run as in the console script, in this process (a subprocess per case would spend its time
-importing torch). Training itself is replaced by a stub: the checks are what is fuzzed, and `test_cli.py` trains for real."""
-import contextlib, inspect, io, json, os, time
+importing torch). The work itself (training, evaluating, writing knees, scoring) is replaced by a stub: the checks are
+what is fuzzed, and `test_cli.py` runs the commands for real."""
+import contextlib, functools, inspect, io, json, os, time
 from collections import Counter
 from pathlib import Path
 import numpy as np
@@ -11,9 +12,12 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from fastcore.script import anno_parser
 import medvae_nb.train as train
-from medvae_nb.cli import medvae_train
+import medvae_nb.cli as cli, medvae_nb.compare as compare_mod, medvae_nb.evaluate as evaluate
+from medvae_nb.cli import medvae_train, medvae_eval, medvae_phantom, medvae_compare
+from medvae_nb.core import pretrained_dir, sha256_file
 
 N_CASES = int(os.environ.get("MEDVAE_FUZZ_CASES", 1000))
+N_OTHER = int(os.environ.get("MEDVAE_FUZZ_CASES_OTHER", 500)) # per console script besides medvae-train
 PARAMS = inspect.signature(medvae_train.__wrapped__).parameters
 CASES = Counter()
 
@@ -59,15 +63,15 @@ def _argv(keys, switches, data, d:Path, i:int)->list:
         argv += [k, v]
     return argv + switches
 
-def _run(argv)->tuple:
+def _run(argv, script=medvae_train, prog='medvae-train')->tuple:
     "Parse and run `argv` as the console script would: (outcome, stderr)."
-    err = io.StringIO()
+    err, params = io.StringIO(), inspect.signature(script.__wrapped__).parameters
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            parser = anno_parser(medvae_train.__wrapped__)
-            parser.prog = 'medvae-train'
+            parser = anno_parser(script.__wrapped__)
+            parser.prog = prog
             args = vars(parser.parse_args(argv))
-            medvae_train.__wrapped__(**{k: v for k, v in args.items() if k in PARAMS})
+            script.__wrapped__(**{k: v for k, v in args.items() if k in params})
             return 'returned', err.getvalue()
         except Reached: return 'reached training', err.getvalue()
         except SystemExit as e: return f'exit {e.code}', err.getvalue()
@@ -77,13 +81,16 @@ def _run(argv)->tuple:
 def test_train_flags_never_traceback(paths, monkeypatch_module, spec):
     keys, switches, data = spec
     argv = _argv(keys, switches, data, paths, sum(CASES.values()))
+    _check_case(argv, CASES)
+
+def _check_case(argv, cases, script=medvae_train, prog='medvae-train'):
     t0 = time.time()
-    outcome, err = _run(argv)
-    CASES[outcome] += 1
+    outcome, err = _run(argv, script, prog)
+    cases[outcome] += 1
     assert time.time() - t0 < 20, f"{argv}: the checks took {time.time() - t0:.0f} s"
     lines = [l for l in err.strip().splitlines() if not l.startswith('warning:')]
     if outcome == 'exit 2': # argparse's usage lines, or none; one error line; for bad files, their list indented below it
-        errors = [i for i, l in enumerate(lines) if l.startswith('medvae-train: error: ')]
+        errors = [i for i, l in enumerate(lines) if l.startswith(f'{prog}: error: ')]
         assert len(errors) == 1, (argv, err)
         assert all(l.startswith(('usage:', ' ')) for l in lines[:errors[0]]), (argv, err)
         assert all(l.startswith('  ') for l in lines[errors[0] + 1:]), (argv, err)
@@ -99,3 +106,60 @@ def monkeypatch_module(tmp_path_factory):
     mp.undo()
     print(f"\nCLI fuzz cases: {dict(CASES)}, {sum(CASES.values())} in all")
     assert sum(CASES.values()) >= N_CASES and CASES['reached training'] >= N_CASES // 50 and CASES['exit 2'] >= N_CASES // 2, dict(CASES)
+
+
+# medvae-eval, medvae-phantom and medvae-compare: the same contract, with their own flags and stubs
+SHIPPED = {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()}
+OTHER_CASES = {p: Counter() for p in ('medvae-eval', 'medvae-phantom', 'medvae-compare')}
+OUTS = st.sampled_from(['new', 'file.txt', 'pngs', 'done', 'half', 'empty', '/proc/forbidden', '', 'PKG', 'SHIPPED'])
+OTHER = {
+    'medvae-eval': (medvae_eval, {'--n': INTS, '--seed': INTS, '--out': OUTS},
+                    st.sampled_from(['done', 'half', 'nope', 'file.txt', 'empty', 'vae-64px', 'vae', 'introvae-64px', 'vae-32px',
+                                     'SHIPPED', '', '/proc/forbidden'])),
+    'medvae-phantom': (medvae_phantom, {'--n': INTS, '--size': SIZES, '--seed': INTS, '--out': OUTS}, None),
+    'medvae-compare': (medvae_compare, {'--models': st.sampled_from(['all', 'vae', 'vae,svae', 'nope', '', ',', 'vae,vae', 'VAE']),
+                       '--size': SIZES, '--epochs': INTS, '--n': INTS, '--bs': INTS, '--out': OUTS, '--seed': INTS,
+                       '--n-eval': INTS, '--seeds': st.sampled_from(['0', '0,1', '0,0', 'a', '', '-1', str(2**40)])}, None)}
+OTHER_SWITCHES = {'medvae-eval': [], 'medvae-phantom': ['--force'], 'medvae-compare': ['--force', '--pretrained', '--resume', '--healthy-only']}
+
+def _path(v, d:Path, i:int)->str:
+    if v in ('', '/proc/forbidden', 'vae-64px', 'vae', 'introvae-64px', 'vae-32px', 'nope'): return v
+    return {'new': str(d/f'new{i}'), 'PKG': str(pretrained_dir()/f'x{i}'), 'SHIPPED': str(pretrained_dir()/'vae-64px')}.get(v, str(d/v))
+
+@pytest.fixture(scope='module')
+def stub_work(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.chdir(tmp_path_factory.mktemp('cwd-other'))
+    def reached(*a, **k): raise Reached()
+    mp.setattr(evaluate, '_eval_into', reached) # medvae-eval: the checks, the lock, then this
+    mp.setattr(cli, 'write_phantom', reached)
+    mp.setattr(compare_mod, 'train_run', reached)
+    mp.setattr(compare_mod, 'resume_run', reached)
+    mp.setattr(compare_mod, 'score_models', reached)
+    # loading and checking a model is tested where it is defined; here each is loaded once, so that 500 cases stay quick
+    mp.setattr(compare_mod, 'load_pretrained', functools.lru_cache(maxsize=None)(compare_mod.load_pretrained))
+    mp.setattr(evaluate, 'load_any', functools.lru_cache(maxsize=None)(evaluate.load_any))
+    yield mp
+    mp.undo()
+    print(f"\nCLI fuzz cases: { {p: dict(c) for p, c in OTHER_CASES.items()} }")
+    for prog, c in OTHER_CASES.items():
+        assert sum(c.values()) >= N_OTHER and c['reached training'] >= N_OTHER // 50 and c['exit 2'] >= N_OTHER // 4, (prog, dict(c))
+    test_eq = {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()}
+    assert test_eq == SHIPPED, 'a command changed or added a file in the shipped models' # nothing in the package was written
+
+@pytest.mark.parametrize('prog', list(OTHER))
+def test_other_scripts_never_traceback(paths, stub_work, prog):
+    script, flags, positional = OTHER[prog]
+    spec = st.tuples(st.dictionaries(st.sampled_from(sorted(flags)), st.none(), max_size=5),
+                     st.lists(st.sampled_from(OTHER_SWITCHES[prog]), max_size=2, unique=True) if OTHER_SWITCHES[prog] else st.just([]), st.data())
+    @settings(max_examples=N_OTHER, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(spec=spec)
+    def case(spec):
+        keys, switches, data = spec
+        i = sum(OTHER_CASES[prog].values())
+        argv = [] if positional is None else [_path(data.draw(positional, label='RUN'), paths, i)]
+        for k in keys:
+            v = data.draw(flags[k], label=k)
+            argv += [k, _path(v, paths, i) if k == '--out' else v]
+        _check_case(argv + switches, OTHER_CASES[prog], script, prog)
+    case()
