@@ -14,13 +14,13 @@ from fastcore.script import call_parse
 from .phantom import write_phantom
 from .core import UsageError, exit_usage, check_not_shipped
 from dataclasses import fields
-from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams
+from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams, refit_prior
 from .evaluate import eval_run, eval_dest
 from .compare import compare, compare_pretrained
 from .speed import tune_malloc
 
 # %% auto #0
-__all__ = ['MAX_PHANTOM_N', 'medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_phantom']
+__all__ = ['MAX_PHANTOM_N', 'medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_fit_prior', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
 _D = TrainConfig() # the flags' defaults are the configuration's
@@ -142,6 +142,25 @@ def medvae_compare(
                 kl_grades=(0, 1) if healthy_only else None, seeds=parse_seeds(seeds), resume=resume)
     except UsageError as e: exit_usage('medvae-compare', e)
     print((Path(out)/'report.md').read_text())
+
+# %% ../nbs/13_cli.ipynb #f17a9c3e
+@call_parse
+def medvae_fit_prior(
+    run:str, # a finished run folder written by medvae-train
+    components:str='1,2,4,8,10,16', # mixture sizes to try; the held-out likelihood of a fifth of the codes chooses
+    seed:int=0, # seed of the held-out split and of the fit
+):
+    "Fit a Gaussian mixture to the codes of a run's training images and save it beside the model (prior.json, prior.safetensors)."
+    try:
+        try: ks = tuple(int(k) for k in components.split(',') if k.strip())
+        except ValueError: raise UsageError(f"--components {components!r}: must be comma-separated whole numbers, e.g. 1,2,4,8") from None
+        if not ks or min(ks) < 1 or max(ks) > 64: raise UsageError(f"--components {components!r}: each between 1 and 64")
+        if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
+        table = refit_prior(run, components=ks, seed=seed)
+    except UsageError as e: exit_usage('medvae-fit-prior', e)
+    print(table.round(3).to_string())
+    print(f"chose {table['valid_nats'].idxmax()} components in {table.attrs['seconds']:.0f} s; wrote {Path(run)/'prior.json'} and "
+          f"{Path(run)/'prior.safetensors'}; sample with model.sample(n, prior='fitted')")
 
 # %% ../nbs/13_cli.ipynb #079624ef
 MAX_PHANTOM_N = 100_000 # the most knees `medvae-phantom` writes in one go

@@ -59,9 +59,13 @@ def interval_markdown(df:pd.DataFrame, # one row per model (or baseline): `<metr
     return '\n'.join(lines)
 
 def card_frame(res:dict)->pd.DataFrame: # model -> `card_eval` result
-    "`card_eval` results as a frame: one row per model, `<metric>_mean`, `_lo`, `_hi` columns."
-    return pd.DataFrame({m: {f"{k}_{s}": v[s] for k, v in r.items() if isinstance(v, dict) and 'mean' in v for s in ('mean', 'lo', 'hi')}
-                         for m, r in res.items()}).T
+    "`card_eval` results as a frame: one row per model, `<metric>_mean`, `_lo`, `_hi` columns; a row '<model> (fitted prior)' for the samples of its fitted prior."
+    cols = lambda r: {f"{k}_{s}": v[s] for k, v in r.items() if isinstance(v, dict) and 'mean' in v for s in ('mean', 'lo', 'hi')}
+    rows = {}
+    for m, r in res.items():
+        rows[m] = cols(r)
+        if 'fitted' in r: rows[f"{m} (fitted prior)"] = cols(r['fitted'])
+    return pd.DataFrame(rows).T
 
 def interval_table(res:dict, # model -> `card_eval` result
                    cols=('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall'))->str:
@@ -294,7 +298,9 @@ def _write_report(out:Path, title:str, setting:str, scores:list, trained:dict, h
                 "=: the leaders' intervals overlap (a tie).",
                 f"## Reconstruction and samples\n\n{interval_markdown(quality, QUALITY_METRICS)}\n\nLower is better for KFD and "
                 "SWD (×10³, on Laplacian-pyramid patches). KFD is the Fréchet distance in the knee feature space of "
-                "`KneeFeatures` (not FID); precision and recall on 16×16 thumbnails.\n\n![intervals](figures/intervals.png)\n\n"
+                "`KneeFeatures` (not FID); precision and recall on 16×16 thumbnails. A row *(fitted prior)* scores samples of the "
+                "Gaussian mixture fitted on the model's training codes (`model.sample(n, prior='fitted')`, `10c_priors`); the "
+                "other rows, the model's own prior.\n\n![intervals](figures/intervals.png)\n\n"
                 "Largest loss of R² of the clinical measurements (joint-space widths, osteophytes) from originals to "
                 "reconstructions:\n\n| model | max R² drop |\n| --- | --- |\n" + '\n'.join(f"| {m} | {v:.3f} |" for m, v in r2.items()) +
                 "\n\n![reconstructions](figures/recon.png)\n\n![samples](figures/samples.png)",

@@ -17,11 +17,12 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
+__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
            'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors', 'check_model_args',
            'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines', 'card_checksums',
-           'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'check_model', 'UsageError',
-           'printable', 'exit_usage', 'inside', 'is_shipped', 'check_not_shipped']
+           'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'GaussianMixture', 'attach_prior',
+           'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage', 'inside', 'is_shipped',
+           'check_not_shipped']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -73,11 +74,20 @@ class LatentModel(nn.Module):
         "Deterministic reconstruction `decode(encode(x))`, in the data range."
         return self.decode(self.encode(x))
 
+    def fitted_latents(self, n:int, prior:str='fitted')->Tensor:
+        "`n` latents from the prior fitted on this model's codes (`10c_priors`), shaped as `encode` gives them; `sample(n, prior)` calls it."
+        if prior != 'fitted': raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
+        prior = self.__dict__.get('fitted_prior') # a plain attribute: not a submodule, not in the state_dict
+        if prior is None:
+            raise ValueError(f"{self.name}: this model has no fitted prior; fit one with medvae-fit-prior RUN "
+                             "(or medvae_nb.priors.fit_latent_prior(model, images))")
+        return prior.sample(n).to(self.device).view(n, *self.latent_shape)
+
     def forward(self, x): raise NotImplementedError
     def loss(self, x, out): raise NotImplementedError
     def encode(self, x): raise NotImplementedError
     def decode(self, z): raise NotImplementedError
-    def sample(self, n): raise NotImplementedError
+    def sample(self, n, prior='own'): raise NotImplementedError
     @property
     def latent_shape(self): raise NotImplementedError
 
@@ -244,10 +254,13 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
         raise ValueError(f"{weights}: does not fit the model in {cfg_file.name} ({type(e).__name__}: {str(e)[:300]})") from None
     bad = next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
     if bad is not None: raise ValueError(f"{weights}: tensor {bad} holds NaN or infinite values; the run that wrote it diverged")
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if (path/'prior.json').exists(): attach_prior(model, load_prior(path, model))
+    return model
 
 # %% ../nbs/00_core.ipynb #f64a55a6
 CHECKED_FILES = ('config.json', 'model.safetensors') # the files of a shipped model whose SHA-256 its card records
+PRIOR_FILES = ('prior.json', 'prior.safetensors') # ... and those of its fitted prior, where it has one
 
 def pretrained_dir()->Path:
     "Where the shipped models live: `medvae_nb/pretrained/`, one folder `<name>-<size>px` per model."
@@ -267,8 +280,9 @@ def sha256_file(f:str|Path)->str:
         for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
-def checksum_lines(folder:str|Path, files=CHECKED_FILES)->str:
-    "The lines of a model card that record the SHA-256 of `files` in `folder` (read back by `card_checksums`)."
+def checksum_lines(folder:str|Path, files=None)->str:
+    "The lines of a model card that record the SHA-256 of `files` in `folder` (default: the model's, and its fitted prior's where it has one)."
+    files = files or CHECKED_FILES + tuple(f for f in PRIOR_FILES if (Path(folder)/f).exists())
     return '\n'.join(f"- `{f}`: sha256 `{sha256_file(Path(folder)/f)}`" for f in files)
 
 _SHA_LINE = re.compile(r"^- `(?P<file>[^`]+)`: sha256 `(?P<sha>[0-9a-f]{64})`", re.M)
@@ -282,7 +296,7 @@ def card_checksums(folder:str|Path)->dict:
 def verify_checksums(folder:str|Path)->Path:
     "Raise a `ValueError` naming the file unless every file of `CHECKED_FILES` in `folder` has the SHA-256 its card records."
     folder, sums = Path(folder), card_checksums(folder)
-    for f in CHECKED_FILES:
+    for f in CHECKED_FILES + tuple(f for f in PRIOR_FILES if (folder/f).exists() or f in sums):
         if f not in sums: raise ValueError(f"{folder/'README.md'}: records no sha256 for {f}")
         if not (folder/f).is_file(): raise FileNotFoundError(f"{folder/f}: missing")
         got = sha256_file(folder/f)
@@ -325,6 +339,71 @@ def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run fol
         key = keys[0] if len(keys) == 1 else None
     if key is not None and key in pretrained_models(): return load_pretrained(key, device=device)
     raise FileNotFoundError(f"{src}: neither a model folder nor a shipped model; shipped: {', '.join(pretrained_models()) or 'none'}")
+
+# %% ../nbs/00_core.ipynb #d02e6a82
+class GaussianMixture(nn.Module):
+    "A mixture of full-covariance Gaussians over flat codes (D dimensions), as `torch.distributions` samples and scores it."
+    def __init__(self, weights:Tensor, # (K,) mixture weights, positive, summing to 1
+                 means:Tensor, # (K, D)
+                 scale_tril:Tensor): # (K, D, D) lower Cholesky factors of the covariances
+        super().__init__()
+        for k, v in dict(weights=weights, means=means, scale_tril=scale_tril).items(): self.register_buffer(k, v.float().contiguous())
+    @property
+    def dist(self):
+        from torch.distributions import Categorical, MixtureSameFamily, MultivariateNormal
+        return MixtureSameFamily(Categorical(probs=self.weights), MultivariateNormal(self.means, scale_tril=self.scale_tril))
+    @property
+    def n_components(self)->int: return len(self.weights)
+    @property
+    def dim(self)->int: return self.means.shape[1]
+    @torch.no_grad()
+    def sample(self, n:int)->Tensor: return self.dist.sample((n,)) # (n, D)
+    def log_prob(self, z:Tensor)->Tensor: return self.dist.log_prob(z.flatten(1).float()) # (n,) nats
+
+def attach_prior(model:LatentModel, prior:GaussianMixture)->LatentModel:
+    "Give `model` the fitted prior `prior` (a plain attribute: the model's `state_dict` and files stay as they are)."
+    if prior is not None and prior.dim != math.prod(model.latent_shape):
+        raise ValueError(f"a prior over {prior.dim} dimensions does not fit {model.name}'s latent of {math.prod(model.latent_shape)}")
+    model.__dict__['fitted_prior'] = prior
+    return model
+
+# %% ../nbs/00_core.ipynb #f47f1c7a
+def save_prior(model:LatentModel, # a model with a fitted prior (`attach_prior`)
+               path:str|Path, # the model's folder, where `save_model` wrote it
+               **info)->Path: # what else `prior.json` should record (how it was fitted)
+    "Write `model`'s fitted prior beside its weights: `prior.safetensors` and `prior.json`, tied to those weights by their SHA-256."
+    from safetensors.torch import save_file
+    path, prior = Path(path), model.__dict__.get('fitted_prior')
+    if prior is None: raise ValueError(f"{model.name}: no fitted prior to save")
+    meta = dict(kind='gaussian_mixture', model=model.name, img_size=model.img_size, latent_shape=list(model.latent_shape),
+                n_components=prior.n_components, model_sha256=sha256_file(path/'model.safetensors'), **info)
+    atomic_write(path/'prior.safetensors', lambda p: save_file({k: v.contiguous() for k, v in prior.state_dict().items()}, str(p)))
+    atomic_write(path/'prior.json', json.dumps(json_safe(meta), indent=2))
+    return path
+
+def load_prior(path:str|Path, # a model folder with `prior.json` and `prior.safetensors`
+               model:LatentModel)->GaussianMixture: # the model loaded from that folder
+    "The fitted prior saved in `path`; a `ValueError` naming the file if it is not this model's, or not a valid prior."
+    from safetensors.torch import load_file
+    path = Path(path); jf, tf = path/'prior.json', path/'prior.safetensors'
+    try: meta = json.loads(jf.read_text()) if jf.stat().st_size < 1 << 20 else None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as e: raise ValueError(f"{jf}: not valid JSON ({type(e).__name__})") from None
+    if not isinstance(meta, dict) or meta.get('kind') != 'gaussian_mixture': raise ValueError(f"{jf}: not a fitted prior's description")
+    if meta.get('model') != model.name or meta.get('latent_shape') != list(model.latent_shape) or meta.get('img_size') != model.img_size:
+        raise ValueError(f"{jf}: was fitted for a {meta.get('model')} model at {meta.get('img_size')} px with latents "
+                         f"{meta.get('latent_shape')}, not this {model.name} at {model.img_size} px with {list(model.latent_shape)}")
+    if meta.get('model_sha256') != sha256_file(path/'model.safetensors'):
+        raise ValueError(f"{jf}: was fitted on other weights than {path/'model.safetensors'}; fit it again (medvae-fit-prior {path})")
+    if not tf.is_file(): raise FileNotFoundError(f"{tf}: missing; {jf} describes it")
+    t = load_file(str(check_safetensors(tf)))
+    K, D = meta.get('n_components'), math.prod(model.latent_shape)
+    shapes = dict(weights=(K,), means=(K, D), scale_tril=(K, D, D))
+    if {k: tuple(v.shape) for k, v in t.items()} != shapes: raise ValueError(f"{tf}: tensors do not fit {jf} (expected {shapes})")
+    if not all(torch.isfinite(v).all() for v in t.values()): raise ValueError(f"{tf}: holds NaN or infinite values")
+    d = t['scale_tril'].diagonal(dim1=1, dim2=2)
+    if (t['weights'] <= 0).any() or abs(t['weights'].sum().item() - 1) > 1e-3 or (d <= 0).any() or t['scale_tril'].triu(1).abs().max() > 0:
+        raise ValueError(f"{tf}: not a valid mixture (weights positive and summing to 1, Cholesky factors lower triangular)")
+    return GaussianMixture(**t)
 
 # %% ../nbs/00_core.ipynb #5821630c
 def check_model(model:LatentModel, # the model to check

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 import torch.nn.functional as F
 from .core import (load_model, atomic_write, load_any, UsageError, pretrained_dir, checksum_lines, json_safe, staged,
-                            inside, is_shipped, check_not_shipped)
+                            inside, is_shipped, check_not_shipped, PRIOR_FILES)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import hold_run
@@ -22,13 +22,14 @@ from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, 
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, _available_memory
+from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, available_memory, run_dls, fit_run_prior
 
 # %% auto #0
-__all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'CARD_TEMPLATE',
-           'reconstruct_all', 'sample_all', 'thumbnails', 'evaluate', 'eval_dest', 'eval_run', 'side_by_side_figures',
-           'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half', 'fine_tunes', 'chain_commands',
-           'chain_history', 'ship_run', 'card_goals', 'model_card']
+__all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS',
+           'CARD_TEMPLATE', 'reconstruct_all', 'sample_all', 'has_fitted_prior', 'thumbnails', 'evaluate', 'eval_dest',
+           'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
+           'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'ship_prior', 'reship_prior', 'card_goals',
+           'model_card']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -37,9 +38,14 @@ def reconstruct_all(model, x:Tensor, bs:int=64)->Tensor:
     return torch.cat([model.reconstruct(x[i:i+bs].to(model.device)).float().cpu() for i in range(0, len(x), bs)])
 
 @torch.no_grad()
-def sample_all(model, n:int, bs:int=64)->Tensor:
+def sample_all(model, n:int, bs:int=64,
+               prior:str='own')->Tensor: # 'own': the model's prior, as its paper has it; 'fitted': its fitted prior (`10c_priors`)
     "`n` samples from `model`'s prior, drawn in batches of `bs`, as float32 on the CPU."
-    return torch.cat([model.sample(min(bs, n - i)).float().cpu() for i in range(0, n, bs)])
+    return torch.cat([model.sample(min(bs, n - i), prior=prior).float().cpu() for i in range(0, n, bs)])
+
+def has_fitted_prior(model)->bool:
+    "Does `model` have a fitted prior that differs from its own (a Gaussian mixture over its codes, `10c_priors`)?"
+    return model.latent_kind != 'codes' and model.__dict__.get('fitted_prior') is not None
 
 def thumbnails(x:Tensor, side:int=16)->Tensor:
     "Images `x` average-pooled to `side`×`side` and flattened: the space in which `precision_recall` compares knees."
@@ -78,7 +84,7 @@ MAX_EVAL_N = 4096 # the most held-out knees `medvae-eval` takes (its metrics com
 
 def _check_eval_memory(n:int, size:int):
     "`UsageError` naming --n when `n` knees at `size` px, their reconstructions, samples, masks and pairwise distances would not fit in memory."
-    need, free = n * size * size * 4 * 16 + n * n * 4 * 8, _available_memory()
+    need, free = n * size * size * 4 * 16 + n * n * 4 * 8, available_memory()
     if free is not None and need > free:
         raise UsageError(f"--n {n}: evaluating {n} knees at {size} px needs about {need / 2**30:.1f} GB of memory; {free / 2**30:.1f} GB are free")
 
@@ -151,11 +157,13 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
     figs = Path(figs); figs.mkdir(exist_ok=True)
     x = torch.as_tensor(KneePhantom(next(iter(trained.values())).img_size).generate(n, seed=knee_seed).images)
     recs = [reconstruct_all(m.eval(), x) for m in trained.values()]
-    torch.manual_seed(seed); smps = [sample_all(m, n) for m in trained.values()]
+    torch.manual_seed(seed)
+    rows = [(name, prior) for name, m in trained.items() for prior in ('own', 'fitted')[:1 + has_fitted_prior(m)]]
+    smps = [sample_all(trained[name], n, prior=prior) for name, prior in rows]
     save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
                            suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
-    save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2,
-                           suptitle='prior samples, one row per model: ' + ', '.join(trained)), figs/'samples.png')
+    save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2, suptitle='prior samples, a row per model and prior: ' +
+                          ', '.join(name if prior == 'own' else f'{name} (fitted)' for name, prior in rows)), figs/'samples.png')
 
 # %% ../nbs/12b_evaluate.ipynb #c8d16406
 PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees
@@ -194,15 +202,16 @@ def card_eval(model, # a trained `LatentModel`
     def score(s, smp):
         real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
         return dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp), **precision_recall(thumbnails(real), thumbnails(smp)))
-    with ThreadPoolExecutor(1) as pool: # a set is scored (NumPy's sorts, mostly) while the next is sampled; no RNG is shared
-        futures = []
-        for s in range(n_sets):
-            torch.manual_seed(seed + s)
-            futures.append(pool.submit(score, s, sample_all(model, set_size, bs)))
-        sets = [f.result() for f in futures]
-    for k in SAMPLE_METRICS:
-        v = [d[k] for d in sets]
-        res[k] = dict(_interval(v, t_interval(v, bounds=METRIC_BOUNDS.get(k))), sets=v)
+    def sample_sets(prior):
+        with ThreadPoolExecutor(1) as pool: # a set is scored (NumPy's sorts, mostly) while the next is sampled; no RNG is shared
+            futures = []
+            for s in range(n_sets):
+                torch.manual_seed(seed + s)
+                futures.append(pool.submit(score, s, sample_all(model, set_size, bs, prior)))
+            sets = [f.result() for f in futures]
+        return {k: dict(_interval(v, t_interval(v, bounds=METRIC_BOUNDS.get(k))), sets=v) for k in SAMPLE_METRICS for v in [[d[k] for d in sets]]}
+    res.update(sample_sets('own'))
+    if has_fitted_prior(model): res['fitted'] = sample_sets('fitted') # the same metrics, samples from the fitted prior
     r2x, r2r = _heldout_r2(model.img_size, n, seed), measurement_r2(rec, batch.factors)
     res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
     res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())
@@ -306,6 +315,7 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     save_half(load_model(run), dest)
     shutil.copyfile(run/'train.json', dest/'train.json')
     atomic_write(dest/'history.csv', hist.to_csv(index=False))
+    ship_prior(dest) # fitted on the codes of the weights that ship
     metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=command, train=train,
                    plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
                    warnings=done.get('recoveries', []) + done.get('divergence', []))
@@ -313,12 +323,32 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     atomic_write(dest/'README.md', model_card(dest))
     return dest
 
+def ship_prior(dest:str|Path)->pd.DataFrame|None:
+    "Fit the shipped model in `dest` its prior on the training images its `train.json` names, and save it there (Gaussian latents only)."
+    dest = Path(dest)
+    for f in PRIOR_FILES: (dest/f).unlink(missing_ok=True) # an earlier fit belongs to earlier weights
+    model = load_model(dest)
+    if model.latent_kind == 'codes': return None # its own prior is the fitted one
+    return fit_run_prior(model, dest, run_dls(TrainConfig.from_json(json.loads((dest/'train.json').read_text()))))
+
+def reship_prior(dest:str|Path, # a shipped model's folder
+                 n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->dict:
+    "Fit the prior of the shipped model in `dest` (`ship_prior`), score it again with `card_eval` and rewrite its card."
+    dest = Path(dest)
+    ship_prior(dest)
+    metrics = json.loads((dest/'metrics.json').read_text())
+    metrics['eval'] = card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size)
+    atomic_write(dest/'metrics.json', json.dumps(json_safe(metrics), indent=2))
+    atomic_write(dest/'README.md', model_card(dest))
+    return metrics['eval']
+
 # %% ../nbs/12b_evaluate.ipynb #5e541e06
 MODEL_TITLES = dict(vae="VAE (Kingma & Welling 2013)", svae="Spatial VAE (Wang, Yuan & Ji 2017)",
                     vpga="VPGA (Zhang et al. 2019)", vqvae="VQ-VAE with a transformer prior (van den Oord et al. 2017)",
                     introvae="IntroVAE (Huang et al. 2018)")
 CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse', 'MSE', '{:.2e}'), ('kfd', 'KFD', '{:.2f}'),
              ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision', '{:.3f}'), ('recall', 'sample recall', '{:.3f}'))
+FITTED_ROWS = tuple((k, f'{label}, fitted prior', fmt) for k, label, fmt in CARD_ROWS if k in SAMPLE_METRICS) # from `card_eval`'s 'fitted'
 
 def card_goals(model:str)->dict:
     "The quality goals a shipped `model` is held to: metric -> (comparison, value)."
@@ -358,7 +388,7 @@ model = load_pretrained('{name}', size={size})
 On {n_eval} held-out knees (phantom seed {eval_seed}, disjoint from the training knees). Reconstruction: the
 mean over the knees with a 95% bootstrap interval. Samples: the mean over {n_sets} sets of {set_size} samples,
 each against {set_size} of the held-out knees, with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
-about 1.5), not FID.
+about 1.5), not FID.{fitted_note}
 
 | metric | value | 95% interval | goal |
 | --- | --- | --- | --- |
@@ -395,8 +425,10 @@ def model_card(folder:str|Path)->str:
     folder = Path(folder)
     m, a = json.loads((folder/'metrics.json').read_text()), json.loads((folder/'train.json').read_text())
     ev, name, goals, p, t, r2 = m['eval'], a['model'], card_goals(a['model']), m['plateau'], m['train'], m['eval']['measurement_r2']
-    rows = [f"| {label} | {fmt.format(ev[k]['mean'])} | {fmt.format(ev[k]['lo'])} – {fmt.format(ev[k]['hi'])} | "
-            f"{_goal_cell(goals.get(k), ev[k]['mean'])} |" for k, label, fmt in CARD_ROWS]
+    row = lambda d, k, label, fmt, goal: (f"| {label} | {fmt.format(d[k]['mean'])} | {fmt.format(d[k]['lo'])} – {fmt.format(d[k]['hi'])} | "
+                                          f"{_goal_cell(goal, d[k]['mean'])} |")
+    rows = [row(ev, k, label, fmt, goals.get(k)) for k, label, fmt in CARD_ROWS]
+    rows += [row(ev['fitted'], k, label, fmt, None) for k, label, fmt in FITTED_ROWS if 'fitted' in ev]
     r2rows = [f"| `{k}` | {r2['original'][k]:.3f} | {r2['reconstruction'][k]:.3f} | {r2['original'][k] - r2['reconstruction'][k]:+.3f} |"
               for k in r2['original']]
     return CARD_TEMPLATE.format(
@@ -407,4 +439,8 @@ def model_card(folder:str|Path)->str:
         n_sets=ev['n_sets'], set_size=ev['set_size'], rows='\n'.join(rows), noise=ev['noise_ceiling_psnr'], check=ev['psnr_check'],
         max_drop=r2['max_drop'], r2_goal='✓' if r2['max_drop'] <= 0.1 else '✗ (missed)', r2rows='\n'.join(r2rows),
         limits=''.join(f"- {x}\n" for x in m['limits']),
-        tried='\n'.join(f"- {x}" for x in m['tried']) if m['tried'] else '- none recorded', files=checksum_lines(folder))
+        tried='\n'.join(f"- {x}" for x in m['tried']) if m['tried'] else '- none recorded', files=checksum_lines(folder),
+        fitted_note='' if 'fitted' not in ev else (
+            " Sample rows without a mark are the model's own prior (`model.sample(n)`); rows marked *fitted prior* sample the "
+            f"Gaussian mixture fitted on the codes of its training knees (`model.sample(n, prior='fitted')`, `10c_priors`; "
+            f"{json.loads((folder/'prior.json').read_text())['n_components']} components, in `prior.json`)."))

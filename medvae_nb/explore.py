@@ -12,11 +12,11 @@ import torch
 import matplotlib.pyplot as plt
 from .data import show_grid
 from .core import atomic_write
+from .priors import encode_all # the deterministic codes of images, flattened (`10c_priors`)
 
 # %% auto #0
-__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'save_figure', 'encode_all', 'decode_all', 'informative_dims',
-           'traversal_figure', 'interpolation_figure', 'residual_figure', 'image_png', 'latent_information',
-           'LatentExplorer']
+__all__ = ['recon_figure', 'samples_figure', 'loss_figure', 'save_figure', 'decode_all', 'informative_dims', 'traversal_figure',
+           'interpolation_figure', 'residual_figure', 'image_png', 'latent_information', 'LatentExplorer']
 
 # %% ../nbs/11_explore.ipynb #5b99139f
 @torch.no_grad()
@@ -64,12 +64,6 @@ def save_figure(fig, path):
     plt.close(fig)
 
 # %% ../nbs/11_explore.ipynb #6a18e7a2
-@torch.no_grad()
-def encode_all(model, x:torch.Tensor, bs:int=64)->torch.Tensor:
-    "Deterministic latents of the images `x`, in batches, flattened to (N, D)."
-    model.eval()
-    return torch.cat([model.encode(x[i:i+bs].to(model.device).contiguous()).float().flatten(1).cpu() for i in range(0, len(x), bs)])
-
 @torch.no_grad()
 def decode_all(model, z:torch.Tensor, bs:int=64)->torch.Tensor:
     "Images decoded from the flattened latents `z` of `encode_all`, in batches, as float32 on the CPU: with them, the reconstructions."
@@ -223,8 +217,9 @@ class LatentExplorer:
 import ipywidgets as W
 
 def _slider_range(mean, sd):
-    "Slider bounds: the data's mean ± 3 sd, and at least the prior's ±3."
-    return min(-3., float(mean - 3 * sd)), max(3., float(mean + 3 * sd))
+    "Slider bounds: the codes of real knees, their mean ± 3 sd (where knees are; far outside it the decoder makes no knee)."
+    sd = max(float(sd), 1e-3) # a coordinate that never varies still gets a slider that moves
+    return float(mean - 3 * sd), float(mean + 3 * sd)
 
 @patch
 def _vector_controls(self:LatentExplorer, n_sliders:int):
@@ -295,9 +290,11 @@ def _sync(self:LatentExplorer):
 # %% ../nbs/11_explore.ipynb #d43e3679
 @patch
 def prior_latent(self:LatentExplorer)->torch.Tensor:
-    "A flat latent drawn from the model's prior."
+    "A flat latent drawn from the model's fitted prior (`10c_priors`) where it has one, else from its own prior."
     m = self.model
-    if self.kind != 'codes': return torch.randn(math.prod(m.latent_shape))
+    if self.kind != 'codes':
+        if m.__dict__.get('fitted_prior') is not None: return m.fitted_latents(1).flatten().float().cpu()
+        return torch.randn(math.prod(m.latent_shape))
     with torch.inference_mode():
         _, h, w = m.latent_shape
         idx = m.prior.sample(1) if bool(m.prior_fitted) else torch.randint(m.vq.K, (1, h, w), device=m.device)

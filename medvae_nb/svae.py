@@ -85,8 +85,10 @@ class SpatialVAE(LatentModel):
     def decode(self, z): return torch.sigmoid(self.decode_logits(z))
 
     @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0):
-        "Decode `n` draws from the prior MN(0, I, I) on each latent matrix, scaled by `temperature`."
+    def sample(self, n:int, temperature:float=1.0,
+               prior:str='own'): # 'own': MN(0, I, I), the paper's; 'fitted': the density fitted on the codes (`10c_priors`)
+        "Decode `n` draws from the prior MN(0, I, I) on each latent matrix, scaled by `temperature`, or from the fitted prior."
+        if prior != 'own': return self.decode(self.fitted_latents(n, prior))
         return self.decode(temperature * torch.randn(n, *self.latent_shape, device=self.device))
 
     def forward(self, x):

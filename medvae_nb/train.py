@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, save_model, load_any, atomic_write, import_variants, check_model_args,
+from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, PRIOR_FILES, load_any, atomic_write, import_variants, check_model_args,
                             UsageError, check_not_shipped)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
@@ -23,11 +23,14 @@ from .speed import best_precision
 from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, hold_run, check_space
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
+from .priors import fit_latent_prior
+from torch import Tensor
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
-__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'RUN_FILES', 'Interrupted', 'check_out',
-           'check_train_args', 'parse_hparams', 'TrainConfig', 'epochs_done', 'run_finished', 'clear_run',
+__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted',
+           'check_out', 'available_memory', 'check_train_args', 'parse_hparams', 'TrainConfig', 'run_dls',
+           'training_images', 'fit_run_prior', 'refit_prior', 'epochs_done', 'run_finished', 'clear_run',
            'check_config', 'train_run', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
@@ -51,7 +54,7 @@ def check_out(out:str|Path, # the folder to write into
 
 MAX_EPOCHS, MAX_SEED = 100_000, 2**32 - 1
 
-def _available_memory()->int|None:
+def available_memory()->int|None:
     "Bytes of memory available to a new process (Linux's MemAvailable), or None where the OS does not say."
     try: return int(re.search(r'^MemAvailable:\s+(\d+) kB', Path('/proc/meminfo').read_text(), re.M)[1]) * 1024
     except (OSError, TypeError): return None
@@ -74,7 +77,7 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, s
     if cache_dir is not None: check_out(cache_dir, force=True, flag='--cache-dir') # a folder this run can write
     if data == 'phantom':
         if n < 2: raise UsageError(f"--n {n}: the phantom needs at least 2 knees, one to train on and one to validate")
-        need, free = n * size * size * 4, _available_memory() # the knees are rendered and kept as float32
+        need, free = n * size * size * 4, available_memory() # the knees are rendered and kept as float32
         if free is not None and need > free:
             raise UsageError(f"--n {n}: {n} phantom knees at {size} px need about {need / 2**30:.1f} GB of memory; "
                              f"{free / 2**30:.1f} GB are free")
@@ -162,15 +165,19 @@ EVAL_FIGURES = ('traversals', 'interpolation', 'residuals') # ... and that `eval
 
 def _json(d:dict)->str: return json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}, indent=2)
 
+def run_dls(cfg:TrainConfig):
+    "The DataLoaders of the run `cfg`: its data, size, split and batch size; `UsageError` naming --data when they cannot be made."
+    data_kw = cfg.data_options()
+    try: return get_dls(cfg.data, size=cfg.size, bs=cfg.bs, n=cfg.n, seed=cfg.seed, valid_pct=_VALID_PCT,
+                        **(dict(kl_grades=cfg.kl_grades) if cfg.data == 'phantom' else dict(skip_bad=cfg.skip_bad, **data_kw)))
+    except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
+        raise UsageError(f"--data {cfg.data}: {e}") from None
+
 def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Path:
     "Train, or continue, the run `cfg` in the locked run folder `out`; rank 0 writes the model, metrics and figures."
     main = rank_distrib() == 0
     set_seed(cfg.seed)
-    data_kw = cfg.data_options()
-    try: dls = get_dls(cfg.data, size=cfg.size, bs=cfg.bs, n=cfg.n, seed=cfg.seed, valid_pct=_VALID_PCT,
-                       **(dict(kl_grades=cfg.kl_grades) if cfg.data == 'phantom' else dict(skip_bad=cfg.skip_bad, **data_kw)))
-    except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
-        raise UsageError(f"--data {cfg.data}: {e}") from None
+    dls = run_dls(cfg)
     if not len(dls.valid_ds): # checked now, not after the last epoch
         raise UsageError(f"--data {cfg.data}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
                          f"volume, {_VALID_PCT:.0%} held out); give it at least two files or volumes")
@@ -213,6 +220,7 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
     "Write the trained model, its figures and, last, `metrics.json`, which marks the run finished."
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
     save_model(m, out)
+    if m.latent_kind != 'codes': fit_run_prior(m, out, dls) # a density over its codes, to sample from (10c_priors)
     rows, nonfinite = learn.history.rows, getattr(learn, 'nonfinite', None)
     final = {k: v for k, v in rows[-1].items() if k not in ('epoch', 'time')} if rows else {}
     metrics = dict(final, **reconstruction_metrics(m, dls.valid), train_time_s=round(train_time, 1), processes=max(1, num_distrib()), epochs_done=len(rows),
@@ -227,8 +235,43 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
 
+MAX_PRIOR_CODES = 8192 # the most training images whose codes a fitted prior is fitted on
+
+def training_images(dls, n:int=MAX_PRIOR_CODES)->Tensor:
+    "The first `n` images of the training set of `dls`, in order, as one (N, 1, H, W) float32 tensor."
+    out, got = [], 0
+    for xb, *_ in dls.train.new(shuffle=False, drop_last=False):
+        out.append(xb.float().cpu()[:n - got]); got += len(out[-1])
+        if got >= n: break
+    return torch.cat(out)
+
+def fit_run_prior(model, out:Path, dls, **kwargs)->pd.DataFrame|None:
+    "Fit `model`'s prior on the codes of the training images of `dls` and save it in the run folder `out`; None when there are too few."
+    x = training_images(dls)
+    if len(x) < 16: return None # too few codes to fit and choose a mixture; the run keeps its own prior only
+    table = fit_latent_prior(model, x, **kwargs)
+    save_prior(model, out, n_codes=len(x), fit_seconds=table.attrs['seconds'],
+               selection=table.reset_index().to_dict('records'))
+    return table
+
+def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
+                **kwargs)->pd.DataFrame: # passed to `fit_gmm` (components, seed)
+    "Fit the prior of the run in `run` again, on its training images, and save it there: what `medvae-fit-prior` does."
+    run = check_not_shipped(Path(run), 'RUN')
+    if not run_finished(run): raise UsageError(f"RUN {run}: not a finished run (no final metrics.json written by medvae-train)")
+    try: cfg = TrainConfig.from_json(json.loads((run/'train.json').read_text()))
+    except (OSError, ValueError, UnicodeDecodeError) as e: raise UsageError(f"RUN {run}: train.json: {e}") from None
+    with hold_run(run, 'RUN'):
+        for f in PRIOR_FILES: (run/f).unlink(missing_ok=True) # the old fit, derived from the run, is what this replaces
+        try: model = load_model(run)
+        except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {e}") from None
+        if model.latent_kind == 'codes': raise UsageError(f"RUN {run}: a {model.name}'s prior is its transformer, fitted by medvae-train")
+        table = fit_run_prior(model, run, run_dls(cfg), **kwargs)
+        if table is None: raise UsageError(f"RUN {run}: fewer than 16 training images; too few codes to fit a prior on")
+    return table
+
 # %% ../nbs/12a_train.ipynb #13f1595b
-RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock',
+RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock', *PRIOR_FILES,
              *(f'figures/{f}.png' for f in RUN_FIGURES + EVAL_FIGURES), 'checkpoint/epoch-*', 'checkpoint/.epoch-*')
 
 def epochs_done(metrics:dict)->int|None:

@@ -79,8 +79,10 @@ class GaussianAutoencoder(LatentModel):
     def decode(self, z): return torch.sigmoid(self.decode_logits(z))
 
     @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0):
-        "Decode `n` draws from the prior N(0, temperature² I)."
+    def sample(self, n:int, temperature:float=1.0,
+               prior:str='own'): # 'own': N(0, I), the paper's; 'fitted': the density fitted on the codes (`10c_priors`)
+        "Decode `n` draws from the prior N(0, temperature² I), or from the fitted prior."
+        if prior != 'own': return self.decode(self.fitted_latents(n, prior))
         return self.decode(temperature * torch.randn(n, self.zdim, device=self.device))
 
 

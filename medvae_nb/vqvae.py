@@ -163,8 +163,10 @@ class VQVAE(LatentModel):
         return self.decode(self.vq.lookup(idx).permute(0, 3, 1, 2))
 
     @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0)->Tensor:
+    def sample(self, n:int, temperature:float=1.0,
+               prior:str='own')->Tensor: # 'own' and 'fitted' are one: the learned prior is fitted on the codes
         "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before `fit_prior`)."
+        if prior not in ('own', 'fitted'): raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
         if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature))
         if not self._warned_prior:
             warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (call fit_prior); sampling uniform codes")

@@ -115,6 +115,7 @@ def test_explorer_in_jupyterlab(lab):
             page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=img.element_handle())
             img.scroll_into_view_if_needed()
             page.screenshot(path=ARTIFACTS/'explorer_before.png')
+            page.locator('.medvae-explorer').first.screenshot(path=ARTIFACTS/'explorer_widget.png') # the README's: a knee as it opens
             before = img.screenshot(path=ARTIFACTS/'explorer_image_before.png')
             src = img.get_attribute('src')
             # move the first latent slider with the keyboard: focus its handle, go to the slider's end
@@ -129,7 +130,6 @@ def test_explorer_in_jupyterlab(lab):
             page.wait_for_timeout(500)
             page.screenshot(path=ARTIFACTS/'explorer_after.png')
             after = img.screenshot(path=ARTIFACTS/'explorer_image_after.png')
-            page.locator('.medvae-explorer').first.screenshot(path=ARTIFACTS/'explorer_widget.png')
             value1 = readout.inner_text()
         except Exception:
             page.screenshot(path=ARTIFACTS/'explorer_failure.png') # what the page showed when it went wrong

@@ -162,3 +162,18 @@ def test_ctrl_c_is_one_line_and_resumable(tmp_path):
     assert lines[0].startswith('medvae-train: interrupted at epoch ') and f'resume with medvae-train --resume {out}' in lines[0], err
     r = run('medvae-train', '--resume', str(out))
     assert r.returncode == 0 and 'resumed at epoch' in r.stdout, r.stdout + r.stderr
+
+def test_fit_prior(tmp_path):
+    "Issue 30: medvae-train fits a prior on the run's codes; medvae-fit-prior fits it again; a shipped model's stays."
+    from medvae_nb.core import load_model, pretrained_dir
+    out = tmp_path/'run'
+    assert run('medvae-train', '--size', '32', '--epochs', '1', '--n', '40', '--bs', '8', '--out', str(out)).returncode == 0
+    first = (out/'prior.json').read_text()
+    r = run('medvae-fit-prior', str(out), '--components', '1,2')
+    assert r.returncode == 0 and 'chose' in r.stdout, r.stderr
+    assert (out/'prior.json').read_text() != first and load_model(out).sample(3, prior='fitted').shape == (3, 1, 32, 32)
+    assert '--components' in _one_error_line(run('medvae-fit-prior', str(out), '--components', 'x'), 'medvae-fit-prior')
+    assert 'inside the installed medvae_nb package' in _one_error_line(run('medvae-fit-prior', str(pretrained_dir()/'vae-64px')), 'medvae-fit-prior')
+    (out/'prior.json').write_text(first.replace('"vae"', '"svae"')) # another model's prior: refused before sampling
+    r = run('medvae-eval', str(out), '--n', '8')
+    assert r.returncode == 2 and 'prior.json: was fitted for a svae model' in r.stderr, r.stderr

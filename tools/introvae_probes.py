@@ -2,6 +2,7 @@
 training batch, and score the model's *own-prior* samples on 512 held-out knees (KFD, SWD, precision, recall).
 
     python tools/introvae_probes.py OUT [NAME ...]    # all probes, or the named ones, one after the other
+    python tools/introvae_probes.py --report OUT DEST  # DEST/README.md, DEST/kl_traces.png, DEST/probes.csv from OUT
 
 Each probe writes OUT/NAME.json (settings, per-epoch validation energies, scores) and OUT/NAME-trace.csv
 (per-batch energies); OUT/probes.csv collects the scores. Results go to nbs/reports/introvae-probes/.
@@ -75,7 +76,32 @@ def run_probe(name:str, out:Path):
     torch.save(m.state_dict(), out/f'{name}.pt') # for a look at the samples; not committed
     return res
 
+def report(out:Path, dest:Path):
+    "A table of every finished probe and a figure of their per-batch energies, for `nbs/reports/`."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(f.read_text()) for f in sorted(out.glob('*.json'))]
+    fig, axs = plt.subplots(1, len(rows), figsize=(3.3 * len(rows), 3), sharey=True, squeeze=False)
+    for ax, r in zip(axs[0], rows):
+        tr = pd.read_csv(out/f"{r['name']}-trace.csv")
+        for k in ('kl_real', 'kl_rec', 'kl_fake'): ax.plot(tr['epoch'], tr[k].rolling(5, min_periods=1).mean(), label=k)
+        ax.axhline(r['m'], ls=':', c='grey', label='m'); ax.set(title=r['name'], xlabel='epoch', yscale='log')
+    axs[0][0].set_ylabel('nats per image (training batches)'); axs[0][0].legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(dest/'kl_traces.png', dpi=90); plt.close(fig)
+    table = pd.DataFrame([dict(probe=r['name'], settings=', '.join(f'{k}={v}' for k, v in r['settings']['kw'].items()) +
+                               (f", m = {r['settings']['m_from_warmup']} × warm-up KL(real)" if 'm_from_warmup' in r['settings'] else '') +
+                               f", lr {r['settings']['lr']} {r['settings']['sched']}",
+                               m=round(r['m'], 1), **{f'valid {k}': round(r['valid'][-1][k], 1) for k in ('kl_real', 'kl_rec', 'kl_fake')},
+                               psnr=round(r['psnr'], 2), kfd=round(r['kfd'], 2), swd=round(r['swd'], 1),
+                               precision=round(r['precision'], 3), recall=round(r['recall'], 3), minutes=r['minutes']) for r in rows])
+    table.to_csv(dest/'probes.csv', index=False)
+    return table
+
 if __name__ == '__main__':
+    if sys.argv[1] == '--report':
+        print(report(Path(sys.argv[2]), Path(sys.argv[3])).to_string(index=False))
+        sys.exit()
     out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
     for name in sys.argv[2:] or list(PROBES):
