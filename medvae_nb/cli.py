@@ -78,7 +78,8 @@ def _report_run(out:Path):
     "Print what `medvae-train` made of the run in `out`; exit with 1 if training stopped on a non-finite loss."
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}" + (f" (resumed at epoch {metrics['resumed_from_epoch']})" if metrics.get('resumed_from_epoch') is not None else ''))
-    print(f"valid loss {metrics.get('valid_loss', float('nan')):.2f}, PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "
+    num = lambda k: float('nan') if metrics.get(k) is None else metrics[k] # metrics.json writes NaN as null
+    print(f"valid loss {num('valid_loss'):.2f}, PSNR {num('psnr'):.2f} dB, SSIM {num('ssim'):.3f}, "
           f"{metrics['train_time_s']:.0f} s")
     for msg in metrics.get('recoveries', []) + metrics.get('divergence', []): print(f"medvae-train: warning: {msg}", file=sys.stderr)
     if metrics['nonfinite']:

@@ -162,8 +162,9 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
     smps = [sample_all(trained[name], n, prior=prior) for name, prior in rows]
     save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
                            suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
-    save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2, suptitle='prior samples, a row per model and prior: ' +
-                          ', '.join(name if prior == 'own' else f'{name} (fitted)' for name, prior in rows)), figs/'samples.png')
+    labels = [name if prior == 'own' else f'{name}, fitted prior' for name, prior in rows]
+    save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2, titles=[l if j == 0 else '' for l in labels for j in range(n)],
+                          suptitle='prior samples: a row per model and prior'), figs/'samples.png')
 
 # %% ../nbs/12b_evaluate.ipynb #c8d16406
 PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, PRIOR_FILES, load_any, atomic_write, import_variants, check_model_args,
+from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
                             UsageError, check_not_shipped)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
@@ -163,7 +163,7 @@ _VALID_PCT = 0.2 # the share of files (or volumes) a run holds out for validatio
 RUN_FIGURES = ('recon', 'samples', 'loss') # figures/NAME.png that `train_run` writes
 EVAL_FIGURES = ('traversals', 'interpolation', 'residuals') # ... and that `eval_run` adds
 
-def _json(d:dict)->str: return json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}, indent=2)
+def _json(d:dict)->str: return json.dumps(json_safe(d), indent=2) # NaN becomes null: strict JSON readers accept the file
 
 def run_dls(cfg:TrainConfig):
     "The DataLoaders of the run `cfg`: its data, size, split and batch size; `UsageError` naming --data when they cannot be made."
