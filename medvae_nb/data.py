@@ -202,6 +202,8 @@ def scan_data(path:str|Path, # folder or manifest CSV
         except (ValueError, OSError) as e: # OSError: a name too long for the file system, a device, ...
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             bad.append(dict(path=str(p), reason=reason.removeprefix(f"{p}: ")))
+    if key and not items and bad and all(r.startswith('no dataset named') for r in (b['reason'] for b in bad)): # the flag, not each file
+        raise ValueError(f"--key {key}: none of the {len(bad)} volume(s) holds a dataset of that name; {bad[0]['path']}: {bad[0]['reason']}")
     return items, pd.DataFrame(bad, columns=['path', 'reason'])
 
 @delegates(scan_data, but=['path', 'check'])

@@ -170,8 +170,8 @@ def run_dls(cfg:TrainConfig):
     data_kw = cfg.data_options()
     try: return get_dls(cfg.data, size=cfg.size, bs=cfg.bs, n=cfg.n, seed=cfg.seed, valid_pct=_VALID_PCT,
                         **(dict(kl_grades=cfg.kl_grades) if cfg.data == 'phantom' else dict(skip_bad=cfg.skip_bad, **data_kw)))
-    except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e:
-        raise UsageError(f"--data {cfg.data}: {e}") from None
+    except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e: # a flag's error names the flag
+        raise UsageError(str(e) if str(e).startswith('--') else f"--data {cfg.data}: {e}") from None
 
 def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Path:
     "Train, or continue, the run `cfg` in the locked run folder `out`; rank 0 writes the model, metrics and figures."

@@ -97,3 +97,14 @@ def test_mrnet_npy(tmp_path, knees):
         (root/f'{split}-abnormal.csv').write_text(''.join(f'{c:04d},{c % 2}\n' for c in cases))
     args = train(root, tmp_path/'run', '--n-slices', '4')
     assert args['format_detected'] == 'npy'
+
+def test_key_error_names_the_flag(tmp_path):
+    "Issue 33: a --key that no volume holds is one error naming --key, not one per file."
+    import h5py
+    from medvae_nb.core import UsageError
+    from medvae_nb.train import train_run
+    for i in range(3):
+        with h5py.File(tmp_path/f'v{i}.h5', 'w') as f: f['echo1'] = np.random.rand(4, 16, 16).astype('f4')
+    with pytest.raises(UsageError, match=r'^--key nope: none of the 3 volume\(s\) holds a dataset of that name'):
+        train_run('vae', data=str(tmp_path), size=32, epochs=1, key='nope', out=tmp_path/'out', progress=False)
+    assert not (tmp_path/'out').exists()
