@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/evaluate.html.md"""
 
 # %% ../nbs/12b_evaluate.ipynb #f7b6307d
 from __future__ import annotations
-import contextlib, functools, json, math, shutil
+import functools, json, math, shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
