@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['n_stages', 'channel_plan', 'group_norm_cl', 'GroupNorm', 'ResBlock', 'Encoder', 'Decoder', 'n_params',
-           'fuse_norm_act']
+__all__ = ['STEMS', 'n_stages', 'check_stem', 'channel_plan', 'group_norm_cl', 'GroupNorm', 'ResBlock', 'Encoder', 'Decoder',
+           'n_params', 'fuse_norm_act']
 
 # %% ../nbs/03_backbone.ipynb #695a2a5f
 def n_stages(img_size:int, bottom:int=4)->int:
@@ -26,15 +26,28 @@ def n_stages(img_size:int, bottom:int=4)->int:
         raise ValueError(f"bottom resolution must be a power of two no larger than the image, got {bottom!r}")
     return int(math.log2(img_size // bottom))
 
+STEMS = (1, 2, 4, 8) # pixel-unshuffle factors of the stem (1: none)
+
+def check_stem(img_size:int, stem:int=1, bottom:int=4)->int:
+    "The number of stages of a backbone for `img_size` px whose stem unshuffles `stem`×`stem` pixels into channels; a `ValueError` if the stem does not fit."
+    n = n_stages(img_size, bottom)
+    if stem not in STEMS: raise ValueError(f"stem {stem!r}: must be one of {', '.join(map(str, STEMS))}")
+    if stem > 1 and img_size // stem < 2 * bottom:
+        raise ValueError(f"stem {stem}: leaves {img_size // stem}×{img_size // stem} feature maps at {img_size} px, too small for a "
+                         f"stage down to the {bottom}×{bottom} bottom; use a stem of at most {max(1, img_size // (2 * bottom))}")
+    return n - int(math.log2(stem))
+
 def channel_plan(img_size:int, # side of the square image
-                 base:int=None, # channels at full resolution; default 32 up to 256 px, then halved per doubling
+                 base:int=None, # channels of the first stage; default 32 up to 256 px of stage resolution, then halved per doubling
                  max_ch:int=128, # cap on the channel count
                  bottom:int=4, # resolution of the deepest feature map
-                )->list: # channels at resolutions img_size, img_size/2, ..., bottom
-    "Channels of the feature map at each resolution, from `img_size` down to `bottom`."
-    n = n_stages(img_size, bottom)
-    if base is None: base = max(8, 32 * 256 // max(img_size, 256))
+                 stem:int=1, # pixel-unshuffle factor of the stem: the first stage runs at img_size / stem
+                )->list: # channels at resolutions img_size/stem, img_size/stem/2, ..., bottom
+    "Channels of the feature map at each stage's resolution, from `img_size / stem` down to `bottom`."
+    n = check_stem(img_size, stem, bottom)
+    if base is None: base = max(8, 32 * 256 // max(img_size // stem, 256))
     return [min(max_ch, base * 2**i) for i in range(n+1)]
+
 
 # %% ../nbs/03_backbone.ipynb #f6fc27e6
 class _GroupNormCL(torch.autograd.Function):
@@ -115,32 +128,38 @@ def _run_stages(stages, x, checkpointing):
     return x
 
 class Encoder(nn.Module):
-    "Residual encoder: `(B, in_ch, S, S)` image to a `(B, C, bottom, bottom)` feature map, one stage per factor of two."
-    def __init__(self, img_size:int, in_ch:int=1, base:int=None, max_ch:int=128, checkpointing:bool=False, bottom:int=4):
+    "Residual encoder: `(B, in_ch, S, S)` image to a `(B, C, bottom, bottom)` feature map, one stage per factor of two after the stem."
+    def __init__(self, img_size:int, in_ch:int=1, base:int=None, max_ch:int=128, checkpointing:bool=False, bottom:int=4,
+                 stem:int=1): # pixel-unshuffle factor: the stem folds stem×stem pixels into channels (1: a plain 3×3 conv)
         super().__init__()
-        ch = channel_plan(img_size, base, max_ch, bottom)
-        self.stem = nn.Conv2d(in_ch, ch[0], 3, padding=1)
+        ch = channel_plan(img_size, base, max_ch, bottom, stem)
+        self.unshuffle = nn.PixelUnshuffle(stem) if stem > 1 else nn.Identity() # no weights: old checkpoints load unchanged
+        self.stem = nn.Conv2d(in_ch * stem**2, ch[0], 3, padding=1)
         self.stages = nn.ModuleList(nn.Sequential(ResBlock(ci), nn.Conv2d(ci, co, 4, stride=2, padding=1))
                                     for ci, co in zip(ch[:-1], ch[1:]))
         self.head = nn.Sequential(ResBlock(ch[-1]), _norm(ch[-1]), nn.SiLU())
         self.out_shape, self.checkpointing = (ch[-1], bottom, bottom), checkpointing
     def forward(self, x:Tensor)->Tensor:
-        return self.head(_run_stages(self.stages, self.stem(x), self.checkpointing))
+        return self.head(_run_stages(self.stages, self.stem(self.unshuffle(x)), self.checkpointing))
+
 
 # %% ../nbs/03_backbone.ipynb #70fbed9a
 class Decoder(nn.Module):
     "Residual decoder: `(B, C, bottom, bottom)` feature map to `(B, out_ch, S, S)` logits, mirroring `Encoder`."
-    def __init__(self, img_size:int, out_ch:int=1, base:int=None, max_ch:int=128, checkpointing:bool=False, bottom:int=4):
+    def __init__(self, img_size:int, out_ch:int=1, base:int=None, max_ch:int=128, checkpointing:bool=False, bottom:int=4,
+                 stem:int=1): # pixel-shuffle factor of the last layer, as the encoder's stem
         super().__init__()
-        ch = channel_plan(img_size, base, max_ch, bottom)[::-1]
+        ch = channel_plan(img_size, base, max_ch, bottom, stem)[::-1]
         self.head = ResBlock(ch[0])
         self.stages = nn.ModuleList(nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'),
                                                   nn.Conv2d(ci, co, 3, padding=1), ResBlock(co))
                                     for ci, co in zip(ch[:-1], ch[1:]))
-        self.out = nn.Sequential(_norm(ch[-1]), nn.SiLU(), nn.Conv2d(ch[-1], out_ch, 3, padding=1))
+        self.out = nn.Sequential(_norm(ch[-1]), nn.SiLU(), nn.Conv2d(ch[-1], out_ch * stem**2, 3, padding=1),
+                                 *([nn.PixelShuffle(stem)] if stem > 1 else []))
         self.in_shape, self.checkpointing = (ch[0], bottom, bottom), checkpointing
     def forward(self, h:Tensor)->Tensor:
         return self.out(_run_stages(self.stages, self.head(h), self.checkpointing))
+
 
 # %% ../nbs/03_backbone.ipynb #268472d4
 def n_params(m:nn.Module)->int:

@@ -12,7 +12,7 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .core import UsageError, exit_usage, check_not_shipped
+from .core import UsageError, exit_usage, check_not_shipped, warnings_as_lines
 from dataclasses import fields
 from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams, refit_prior
 from .evaluate import eval_run, eval_dest
@@ -57,31 +57,35 @@ def medvae_train(
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
     loc = dict(locals()) # the flags, by name: those of `TrainConfig` go to `train_run`
     tune_malloc() # this process is ours: let it reuse its training buffers (04a_speed)
+    with warnings_as_lines('medvae-train') as shown: out = _train_flags(loc, resume, out, force, hparams, model)
+    if out is not None: _report_run(out, shown) # None: a rank other than 0 of a multi-process run; rank 0 reports
+
+def _train_flags(loc:dict, resume, out, force, hparams, model)->Path|None:
     try:
         if resume is not None:
             check_not_shipped(resume, '--resume')
             if run_finished(resume) and (Path(resume)/'train.json').is_file():
                 done = epochs_done(json.loads((Path(resume)/'metrics.json').read_text()))
                 print(f"{resume}: this run is already finished ({done} epochs); nothing to do")
-                return
-            out = resume_run(resume)
+                return None
+            return resume_run(resume)
         else:
             cfg = {f.name: loc[f.name] for f in fields(TrainConfig) if f.name in loc}
-            out = train_run(out=out, force=force, **dict(cfg, model_kw=parse_hparams(hparams, model)))
+            return train_run(out=out, force=force, **dict(cfg, model_kw=parse_hparams(hparams, model)))
     except UsageError as e: exit_usage('medvae-train', e)
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)
         sys.exit(130)
-    if out is not None: _report_run(out) # None: a rank other than 0 of a multi-process run; rank 0 reports
 
-def _report_run(out:Path):
+def _report_run(out:Path, shown:set=()):
     "Print what `medvae-train` made of the run in `out`; exit with 1 if training stopped on a non-finite loss."
     metrics = json.loads((out/'metrics.json').read_text())
     print(f"run folder: {out}" + (f" (resumed at epoch {metrics['resumed_from_epoch']})" if metrics.get('resumed_from_epoch') is not None else ''))
     num = lambda k: float('nan') if metrics.get(k) is None else metrics[k] # metrics.json writes NaN as null
     print(f"valid loss {num('valid_loss'):.2f}, PSNR {num('psnr'):.2f} dB, SSIM {num('ssim'):.3f}, "
           f"{metrics['train_time_s']:.0f} s")
-    for msg in metrics.get('recoveries', []) + metrics.get('divergence', []): print(f"medvae-train: warning: {msg}", file=sys.stderr)
+    for msg in metrics.get('recoveries', []) + metrics.get('divergence', []): # those of earlier stages, not shown by this process
+        if msg not in shown: print(f"medvae-train: warning: {msg}", file=sys.stderr)
     if metrics['nonfinite']:
         print(f"medvae-train: {metrics['nonfinite']}", file=sys.stderr)
         sys.exit(1)

@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #f7225b8f
 from __future__ import annotations
-import hashlib, json, inspect, math, os, re, shutil, sys
+import hashlib, json, inspect, math, os, re, shutil, sys, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +19,10 @@ from safetensors.torch import save_model as _st_save_model, load_model as _st_lo
 # %% auto #0
 __all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
            'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors', 'check_model_args',
-           'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines', 'card_checksums',
-           'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'GaussianMixture', 'attach_prior',
-           'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage', 'inside', 'is_shipped',
-           'check_not_shipped']
+           'nonfinite_tensor', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines',
+           'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'GaussianMixture',
+           'attach_prior', 'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage',
+           'warnings_as_lines', 'inside', 'is_shipped', 'check_not_shipped']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -41,6 +41,7 @@ class LatentModel(nn.Module):
     loss_terms:tuple = ()
     default_lr:float = 2e-3 # peak learning rate `medvae-train` uses unless told otherwise
     latent_kind:str = 'vector' # 'vector', 'matrix' or 'codes': see the protocol table
+    fitted_prior = None # a `GaussianMixture` over the codes (`attach_prior`): a plain attribute, not in the state_dict
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -77,7 +78,7 @@ class LatentModel(nn.Module):
     def fitted_latents(self, n:int, prior:str='fitted')->Tensor:
         "`n` latents from the prior fitted on this model's codes (`10c_priors`), shaped as `encode` gives them; `sample(n, prior)` calls it."
         if prior != 'fitted': raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
-        prior = self.__dict__.get('fitted_prior') # a plain attribute: not a submodule, not in the state_dict
+        prior = self.fitted_prior
         if prior is None:
             raise ValueError(f"{self.name}: this model has no fitted prior; fit one with medvae-fit-prior RUN "
                              "(or medvae_nb.priors.fit_latent_prior(model, images))")
@@ -222,6 +223,10 @@ def check_model_args(name:str, # registry key of the model
     return kw
 
 # %% ../nbs/00_core.ipynb #48fae601
+def nonfinite_tensor(model:nn.Module)->str|None:
+    "The name of the first floating-point tensor of `model`'s state_dict that holds NaN or infinite values; None if all are finite."
+    return next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+
 def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folder)
                device='cpu')->LatentModel:
     "Rebuild the model saved in the folder `path` from `config.json` and `model.safetensors` (never a pickle)."
@@ -252,7 +257,7 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     try: _st_load_model(model, str(weights), device=str(device))
     except Exception as e:
         raise ValueError(f"{weights}: does not fit the model in {cfg_file.name} ({type(e).__name__}: {str(e)[:300]})") from None
-    bad = next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    bad = nonfinite_tensor(model)
     if bad is not None: raise ValueError(f"{weights}: tensor {bad} holds NaN or infinite values; the run that wrote it diverged")
     model = model.to(device).eval()
     if (path/'prior.json').exists(): attach_prior(model, load_prior(path, model))
@@ -364,7 +369,7 @@ def attach_prior(model:LatentModel, prior:GaussianMixture)->LatentModel:
     "Give `model` the fitted prior `prior` (a plain attribute: the model's `state_dict` and files stay as they are)."
     if prior is not None and prior.dim != math.prod(model.latent_shape):
         raise ValueError(f"a prior over {prior.dim} dimensions does not fit {model.name}'s latent of {math.prod(model.latent_shape)}")
-    model.__dict__['fitted_prior'] = prior
+    model.__dict__['fitted_prior'] = prior # set past nn.Module: not a submodule, so the state_dict stays as it is
     return model
 
 # %% ../nbs/00_core.ipynb #f47f1c7a
@@ -373,7 +378,7 @@ def save_prior(model:LatentModel, # a model with a fitted prior (`attach_prior`)
                **info)->Path: # what else `prior.json` should record (how it was fitted)
     "Write `model`'s fitted prior beside its weights: `prior.safetensors` and `prior.json`, tied to those weights by their SHA-256."
     from safetensors.torch import save_file
-    path, prior = Path(path), model.__dict__.get('fitted_prior')
+    path, prior = Path(path), model.fitted_prior
     if prior is None: raise ValueError(f"{model.name}: no fitted prior to save")
     meta = dict(kind='gaussian_mixture', model=model.name, img_size=model.img_size, latent_shape=list(model.latent_shape),
                 n_components=prior.n_components, model_sha256=sha256_file(path/'model.safetensors'), **info)
@@ -439,6 +444,18 @@ def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
     head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
     print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
     sys.exit(2)
+
+@contextmanager
+def warnings_as_lines(prog:str): # the console script, e.g. 'medvae-train'
+    "Within the block, show each warning once, as one line `prog: warning: message` on stderr; yields the set of messages shown."
+    shown = set()
+    def show(message, category, filename, lineno, file=None, line=None):
+        msg = printable(str(message))
+        if msg not in shown: shown.add(msg); print(f"{prog}: warning: {msg}", file=sys.stderr)
+    with warnings.catch_warnings(): # restores the usual display after the block
+        warnings.showwarning = show
+        yield shown
+
 
 # %% ../nbs/00_core.ipynb #d2c3449a
 def inside(path:str|Path, folder:str|Path)->bool:

@@ -6,13 +6,14 @@ Docs: https://medvae-nb.github.io/medvae-nb/data.html.md"""
 
 # %% ../nbs/02b_data.ipynb #288af3da
 from __future__ import annotations
-import hashlib, json, math, os
+import hashlib, json, math, os, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import get_files
 from fastcore.meta import delegates
+from .core import inside
 from .phantom import KneePhantom
 from .readers import READERS, VOLUME_SUFFIXES, reading, is_dicom, read_image, volume_info, fit_square, read_item
 
@@ -136,8 +137,12 @@ def list_files(path:str|Path, # a folder, or a manifest CSV
     if format == 'manifest':
         with reading(path, 'a manifest CSV (columns path, label, split)'): df = pd.read_csv(path, dtype=str, keep_default_na=False)
         if 'path' not in df.columns: raise ValueError(f"{path}: a manifest needs a 'path' column; it has: {', '.join(df.columns)}")
-        return [dict(path=path.parent/p, label=r.get('label') or None, split=split_name(r.get('split', '')) if r.get('split') else None)
+        rows = [dict(path=path.parent/p, label=r.get('label') or None, split=split_name(r.get('split', '')) if r.get('split') else None)
                 for p, r in zip(df['path'], df.to_dict('records'))]
+        outside = [r['path'] for r in rows if not inside(r['path'], path.parent)] # absolute, '..' or a link out: allowed, but said
+        if outside: warnings.warn(f"{path}: {len(outside)} of {len(rows)} paths lie outside the manifest's folder (the first: "
+                                  f"{outside[0]}); they are read as listed", stacklevel=2)
+        return rows
     if not path.is_dir(): raise ValueError(f"{path}: format {format!r} needs a folder")
     files = _files_below(path)
     if format in ('folder', 'kaggle'): return _folder_files(path, [p for p in files if _image_or_dicom(p)])

@@ -22,14 +22,13 @@ from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, 
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, available_memory, run_dls, fit_run_prior
+from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, available_memory, fit_folder_prior
 
 # %% auto #0
 __all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS',
            'CARD_TEMPLATE', 'reconstruct_all', 'sample_all', 'has_fitted_prior', 'thumbnails', 'evaluate', 'eval_dest',
            'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command', 'plateau', 'save_half',
-           'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'ship_prior', 'reship_prior', 'card_goals',
-           'model_card']
+           'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior', 'card_goals', 'model_card']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -45,7 +44,7 @@ def sample_all(model, n:int, bs:int=64,
 
 def has_fitted_prior(model)->bool:
     "Does `model` have a fitted prior that differs from its own (a Gaussian mixture over its codes, `10c_priors`)?"
-    return model.latent_kind != 'codes' and model.__dict__.get('fitted_prior') is not None
+    return model.latent_kind != 'codes' and model.fitted_prior is not None
 
 def thumbnails(x:Tensor, side:int=16)->Tensor:
     "Images `x` average-pooled to `side`×`side` and flattened: the space in which `precision_recall` compares knees."
@@ -316,7 +315,7 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     save_half(load_model(run), dest)
     shutil.copyfile(run/'train.json', dest/'train.json')
     atomic_write(dest/'history.csv', hist.to_csv(index=False))
-    ship_prior(dest) # fitted on the codes of the weights that ship
+    fit_folder_prior(dest) # fitted on the codes of the weights that ship
     metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=command, train=train,
                    plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
                    warnings=done.get('recoveries', []) + done.get('divergence', []))
@@ -324,19 +323,11 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     atomic_write(dest/'README.md', model_card(dest))
     return dest
 
-def ship_prior(dest:str|Path)->pd.DataFrame|None:
-    "Fit the shipped model in `dest` its prior on the training images its `train.json` names, and save it there (Gaussian latents only)."
-    dest = Path(dest)
-    for f in PRIOR_FILES: (dest/f).unlink(missing_ok=True) # an earlier fit belongs to earlier weights
-    model = load_model(dest)
-    if model.latent_kind == 'codes': return None # its own prior is the fitted one
-    return fit_run_prior(model, dest, run_dls(TrainConfig.from_json(json.loads((dest/'train.json').read_text()))))
-
 def reship_prior(dest:str|Path, # a shipped model's folder
                  n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->dict:
-    "Fit the prior of the shipped model in `dest` (`ship_prior`), score it again with `card_eval` and rewrite its card."
+    "Fit the prior of the shipped model in `dest` (`fit_folder_prior`, `12a_train`), score it again with `card_eval` and rewrite its card."
     dest = Path(dest)
-    ship_prior(dest)
+    fit_folder_prior(dest)
     metrics = json.loads((dest/'metrics.json').read_text())
     metrics['eval'] = card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size)
     atomic_write(dest/'metrics.json', json.dumps(json_safe(metrics), indent=2))

@@ -293,7 +293,7 @@ def prior_latent(self:LatentExplorer)->torch.Tensor:
     "A flat latent drawn from the model's fitted prior (`10c_priors`) where it has one, else from its own prior."
     m = self.model
     if self.kind != 'codes':
-        if m.__dict__.get('fitted_prior') is not None: return m.fitted_latents(1).flatten().float().cpu()
+        if m.fitted_prior is not None: return m.fitted_latents(1).flatten().float().cpu()
         return torch.randn(math.prod(m.latent_shape))
     with torch.inference_mode():
         _, h, w = m.latent_shape

@@ -35,13 +35,14 @@ def hires_row(model:str='vae', # registered model name
               accum:int=1, # micro-batches per optimiser step (each of `bs // accum` images)
               steps:int=2, # timed optimiser steps, after one counted warm-up step
               precision:str='auto', # as `medvae-train --precision`
+              model_kw:dict=None, # further model arguments, e.g. dict(stem=4) (`03_backbone`)
               seed:int=0)->dict:
     "Peak memory, images/s and GFLOP per image of training `model` at `size` px through `vae_learner`."
     if accum < 1 or bs % accum: raise ValueError(f"accum {accum}: must divide the batch size {bs}")
     dev = default_device()
     images, _ = phantom_images(size, bs, seed)
     torch.manual_seed(seed)
-    m = create_model(model, size, **(dict(checkpointing=True) if checkpointing else {}))
+    m = create_model(model, size, **(model_kw or {}), **(dict(checkpointing=True) if checkpointing else {}))
     timer, ds = TrainOnly(), ArrayDataset(images)
     learn = vae_learner(make_dls(ds, ds, bs=bs // accum, device=dev), m, kl_warmup=0, precision=precision, accum=accum, cbs=[timer])
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -51,7 +52,7 @@ def hires_row(model:str='vae', # registered model name
         for _ in range(steps): learn.fit(1)
     t = statistics.median(timer.times[1:])
     peak = peak_rss_mb()
-    row = dict(model=model, size=size, bs=bs, accum=accum, checkpointing=checkpointing, precision=learn.precision,
+    row = dict(model=model, size=size, **(model_kw or {}), bs=bs, accum=accum, checkpointing=checkpointing, precision=learn.precision,
                device=dev.type, threads=torch.get_num_threads(), steps=steps, img_s=float(f'{bs / t:.4g}'),
                gflop_per_img=round(flops.get_total_flops() / bs / 1e9, 2), peak_rss_mb=round(peak), train_mb=round(peak - base),
                gflop_s=round(flops.get_total_flops() / 1e9 / t, 1)) # from the unrounded rate

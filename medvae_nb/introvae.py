@@ -119,8 +119,9 @@ class IntroVAE(GaussianAutoencoder):
                  fresh_forward:bool=False, # decoder phase on a new forward pass after the encoder's step (twice the cost)
                  logvar_limit:float=10., # soft bound on |log sigma^2|
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
-        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
         # `beta` weighs L_AE here (official `weight_rec`), not the KL as in `VAE`
         self.m, self.alpha, self.beta = m, introvae_settings(img_size)[1] if alpha is None else alpha, beta
         self.alpha_dec, self.warmup_epochs, self.clip, self.logvar_limit = alpha_dec, warmup_epochs, clip, logvar_limit

@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/priors.html.md"""
 
 # %% ../nbs/10c_priors.ipynb #6f454617
 from __future__ import annotations
-import time
+import math, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -18,10 +18,20 @@ __all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'fit_latent_prior']
 
 # %% ../nbs/10c_priors.ipynb #37855760
 @torch.no_grad()
-def encode_all(model, x:Tensor, bs:int=64)->Tensor:
+def encode_all(model, x, # images (N, 1, H, W) as one tensor, or an iterable of image batches (a `DataLoader`)
+               bs:int=64, # batch size for a tensor `x`
+               n:int=None, # encode only the first `n` images (None: all)
+              )->Tensor:
     "Deterministic latents of the images `x`, in batches, flattened to (N, D) float32 on the CPU."
     model.eval()
-    return torch.cat([model.encode(x[i:i+bs].to(model.device).contiguous()).float().flatten(1).cpu() for i in range(0, len(x), bs)])
+    batches = (x[i:i+bs] for i in range(0, len(x), bs)) if isinstance(x, Tensor) else (b[0] if isinstance(b, (tuple, list)) else b for b in x)
+    out, got = [], 0
+    for xb in batches:
+        if n is not None and got >= n: break
+        xb = xb[:None if n is None else n - got]
+        out.append(model.encode(xb.to(model.device).float().contiguous()).float().flatten(1).cpu()); got += len(xb)
+    return torch.cat(out) if out else torch.zeros(0, math.prod(model.latent_shape))
+
 
 # %% ../nbs/10c_priors.ipynb #9468c7a2
 COMPONENTS = (1, 2, 4, 8, 10, 16) # mixture sizes `fit_gmm` tries
@@ -51,13 +61,16 @@ def fit_gmm(codes, # (N, D) codes, a tensor or an array
 
 # %% ../nbs/10c_priors.ipynb #f8e14f49
 def fit_latent_prior(model:LatentModel, # a trained model with Gaussian latents (not the VQ-VAE)
-                     images:Tensor, # (N, 1, H, W) images in [0, 1], the model's training images
+                     images, # its training images in [0, 1]: one (N, 1, H, W) tensor, or a `DataLoader` of them
+                     n:int=None, # fit on the codes of the first `n` images only (None: all)
                      **kwargs)->pd.DataFrame: # passed to `fit_gmm`
     "Fit a `GaussianMixture` to `model`'s codes of `images` and attach it (`model.sample(n, prior='fitted')`); returns `fit_gmm`'s table."
     if model.latent_kind == 'codes':
         raise ValueError(f"{model.name}: its codes are discrete, and its own prior (a transformer over them) is already fitted on them")
     t = time.time()
-    gm, table = fit_gmm(encode_all(model, images), **kwargs)
+    codes = encode_all(model, images, n=n)
+    gm, table = fit_gmm(codes, **kwargs)
     attach_prior(model, gm)
-    table.attrs['seconds'] = round(time.time() - t, 1)
+    table.attrs.update(seconds=round(time.time() - t, 1), n_codes=len(codes))
     return table
+

@@ -68,6 +68,11 @@ def latest_checkpoint(path:str|Path)->Path|None:
     dirs = sorted(p for p in (Path(path)/'checkpoint').glob('epoch-*') if p.is_dir() and (p/'state.json').exists())
     return dirs[-1] if dirs else None
 
+def _smooth_state(learn)->list|None:
+    "The Recorder's running training loss (fastai's `AvgSmoothLoss`: batches seen, moving average), which `history.csv`'s `train_loss` reports."
+    sl = getattr(getattr(learn, 'recorder', None), 'smooth_loss', None)
+    return None if sl is None or not hasattr(sl, 'count') else [sl.count, float(sl.val)]
+
 def save_checkpoint(learn:Learner, path:str|Path, epoch:int)->Path:
     "Save everything needed to continue `learn` after `epoch` (the last finished) in `path/checkpoint/epoch-NNNN`."
     path = Path(path); ck = path/'checkpoint'
@@ -81,7 +86,8 @@ def save_checkpoint(learn:Learner, path:str|Path, epoch:int)->Path:
         save_file({k: v.contiguous() for k, v in rng_tensors.items()}, str(tmp/'rng.safetensors'))
         hist = getattr(learn, 'history', None)
         meta.update(epoch=epoch, n_epoch=learn.n_epoch, rng=rng_meta, history=hist.rows if hist is not None else [],
-                    lr_scale=getattr(learn, 'lr_scale', 1.), recoveries=getattr(learn, 'recoveries', []))
+                    lr_scale=getattr(learn, 'lr_scale', 1.), recoveries=getattr(learn, 'recoveries', []),
+                    smooth_loss=_smooth_state(learn), train_time_s=getattr(learn, 'train_time_s', None))
         (tmp/'state.json').write_text(json.dumps(meta))
         for f in tmp.iterdir(): _fsync(f)
     except BaseException as e: # a half-written checkpoint never stays behind
@@ -127,13 +133,22 @@ def load_checkpoint(learn:Learner, path:str|Path)->int:
     _set_rng_state(learn, load_file(str(ck/'rng.safetensors')), meta['rng'])
     if getattr(learn, 'history', None) is not None: learn.history.rows = meta['history']
     learn.lr_scale, learn.recoveries = meta['lr_scale'], meta['recoveries']
+    learn.resume_smooth_loss = meta.get('smooth_loss') # set by `EpochCheckpoint` once the Recorder has reset it
+    learn.train_time_s = meta.get('train_time_s') # training seconds so far, over every stage
     return meta['epoch'] + 1
 
 class EpochCheckpoint(Callback):
-    "Save a checkpoint to the run folder after every epoch that ended with finite losses."
+    "Save a checkpoint to the run folder after every epoch that ended with finite losses; keep `learn.train_time_s`, the training seconds over every stage of the run."
     order = 65 # after History (60): the checkpoint holds the epoch's row
     def __init__(self, path:str|Path): self.path = Path(path)
+    def before_fit(self):
+        "A resumed fit continues the running training loss where the checkpoint left it, as the uninterrupted run would."
+        st, self.learn.resume_smooth_loss = getattr(self.learn, 'resume_smooth_loss', None), None
+        sl = getattr(self.recorder, 'smooth_loss', None)
+        if st is not None and sl is not None: sl.count, sl.val = st[0], torch.tensor(st[1])
+        self.t0, self.before = time.time(), getattr(self.learn, 'train_time_s', None) or 0.
     def after_epoch(self):
+        self.learn.train_time_s = self.before + time.time() - self.t0
         if getattr(self.learn, 'nonfinite', None) is None: save_checkpoint(self.learn, self.path, self.epoch)
 
 # %% ../nbs/04b_runs.ipynb #ee0b014b

@@ -57,14 +57,15 @@ class SpatialVAE(LatentModel):
                  likelihood:str='gaussian', # reconstruction likelihood, see `recon_nll`
                  sigma:float=0.1, # standard deviation of the Gaussian likelihood
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__()
         if not 1 <= rank <= d: raise ValueError(f"rank must be between 1 and d={d}, got {rank!r}")
         check_likelihood(likelihood, sigma)
         self.img_size, self.channels, self.d, self.rank = img_size, channels, d, rank
         self.beta, self.likelihood, self.sigma = beta, likelihood, sigma
-        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, bottom=d)
-        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, bottom=d)
+        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem, bottom=d)
+        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem, bottom=d)
         self.to_stats = nn.Linear(math.prod(self.encoder.out_shape), channels * (2 * rank + 2) * d)
         self.from_z = nn.Conv2d(channels, self.decoder.in_shape[0], 1)
 

@@ -7,20 +7,20 @@ Docs: https://medvae-nb.github.io/medvae-nb/train.html.md"""
 # %% ../nbs/12a_train.ipynb #06b20c14
 from __future__ import annotations
 from dataclasses import dataclass, field, fields, asdict, replace
-import errno, inspect, json, math, os, re, shutil, sys, time
+import errno, inspect, json, math, os, re, shutil, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
+from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
                             UsageError, check_not_shipped)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
-from .runs import load_checkpoint, latest_checkpoint, resume_fit, RunLock, hold_run, check_space
+from .runs import load_checkpoint, latest_checkpoint, resume_fit, hold_run, check_space
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
 from .priors import fit_latent_prior
@@ -30,8 +30,8 @@ from .explore import save_figure, recon_figure, samples_figure, loss_figure
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted',
            'check_out', 'available_memory', 'check_train_args', 'parse_hparams', 'TrainConfig', 'run_dls',
-           'training_images', 'fit_run_prior', 'refit_prior', 'epochs_done', 'run_finished', 'clear_run',
-           'check_config', 'train_run', 'resume_run']
+           'constant_mse', 'run_divergence', 'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done',
+           'run_finished', 'clear_run', 'check_config', 'train_run', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -214,18 +214,48 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     nonfinite = getattr(learn, 'nonfinite', None)
     if hasattr(learn.model, 'fit_prior') and nonfinite is None: # two-stage models: now the prior over latents
         learn.model.fit_prior(dls, epochs=cfg.epochs, progress=progress)
-    return _finish(out, learn, dls, time.time() - t0, start if resume else None)
+    train_time = getattr(learn, 'train_time_s', None) # over every stage, kept by the checkpoints
+    return _finish(out, learn, dls, time.time() - t0 if train_time is None else train_time, start if resume else None)
+
+def constant_mse(dl)->float:
+    "The MSE of the best constant image (every pixel the data's mean) on the images of `dl`: what a model that learnt nothing scores."
+    n = s = s2 = 0.
+    for xb, *_ in dl:
+        x = xb.double(); n += x.numel(); s += x.sum().item(); s2 += x.pow(2).sum().item()
+    return s2 / n - (s / n) ** 2 if n else float('nan')
+
+def run_divergence(rows:list, # `history.csv`'s rows, one per epoch
+                   mse:float, const_mse:float, # the final reconstructions' MSE, and `constant_mse`'s
+                   lr:float)->list: # messages, empty when the run looks sound
+    "What says that a run diverged: a training loss that rose far above its best epoch, or reconstructions worse than one constant image."
+    out, loss = [], [(r['epoch'], r['train_loss']) for r in rows if isinstance(r.get('train_loss'), float) and math.isfinite(r['train_loss'])]
+    if len(loss) > 1:
+        (eb, best), (el, last) = min(loss, key=lambda t: t[1]), loss[-1]
+        if last - best > 10 * max(abs(best), abs(loss[0][1])):
+            out.append(f"the run diverged: its training loss rose from {best:.4g} (epoch {eb}) to {last:.4g} (epoch {el}); "
+                       f"train again with a lower --lr (this run's: {lr:g})")
+    if math.isfinite(mse) and mse > const_mse:
+        out.append(f"the reconstructions (MSE {mse:.3g}) are worse than one constant grey image (MSE {const_mse:.3g}): the run "
+                   f"diverged or is far from trained; train again with a lower --lr (this run's: {lr:g}) or more epochs")
+    return out
 
 def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path:
     "Write the trained model, its figures and, last, `metrics.json`, which marks the run finished."
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
+    bad = nonfinite_tensor(m)
+    if bad is not None: # the guard stops a run before this; a model nobody could load is never written
+        raise UsageError(f"--out {out}: training ended with NaN or infinite weights (tensor {bad}); the run stays "
+                         f"unfinished (no metrics.json). "
+                         f"Train again with a lower --lr (this run's: {learn.lr:g}) and --force")
     save_model(m, out)
     if m.latent_kind != 'codes': fit_run_prior(m, out, dls) # a density over its codes, to sample from (10c_priors)
     rows, nonfinite = learn.history.rows, getattr(learn, 'nonfinite', None)
     final = {k: v for k, v in rows[-1].items() if k not in ('epoch', 'time')} if rows else {}
-    metrics = dict(final, **reconstruction_metrics(m, dls.valid), train_time_s=round(train_time, 1), processes=max(1, num_distrib()), epochs_done=len(rows),
+    recon = reconstruction_metrics(m, dls.valid)
+    metrics = dict(final, **recon, train_time_s=round(train_time, 1), processes=max(1, num_distrib()), epochs_done=len(rows),
                    resumed_from_epoch=resumed_from, recoveries=getattr(learn, 'recoveries', []), nonfinite=nonfinite,
-                   **({'divergence': learn.divergence} if hasattr(learn, 'divergence') else {}))
+                   divergence=getattr(learn, 'divergence', []) + run_divergence(rows, recon['mse'], constant_mse(dls.valid), learn.lr))
+    for msg in metrics['divergence'][len(getattr(learn, 'divergence', [])):]: warnings.warn(msg)
     figs = out/'figures'; figs.mkdir(exist_ok=True)
     xb, = dls.valid.one_batch()
     hist = pd.DataFrame(rows) if rows else pd.DataFrame(columns=['epoch'])
@@ -237,22 +267,27 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
 
 MAX_PRIOR_CODES = 8192 # the most training images whose codes a fitted prior is fitted on
 
-def training_images(dls, n:int=MAX_PRIOR_CODES)->Tensor:
-    "The first `n` images of the training set of `dls`, in order, as one (N, 1, H, W) float32 tensor."
-    out, got = [], 0
-    for xb, *_ in dls.train.new(shuffle=False, drop_last=False):
-        out.append(xb.float().cpu()[:n - got]); got += len(out[-1])
-        if got >= n: break
-    return torch.cat(out)
-
 def fit_run_prior(model, out:Path, dls, **kwargs)->pd.DataFrame|None:
-    "Fit `model`'s prior on the codes of the training images of `dls` and save it in the run folder `out`; None when there are too few."
-    x = training_images(dls)
-    if len(x) < 16: return None # too few codes to fit and choose a mixture; the run keeps its own prior only
-    table = fit_latent_prior(model, x, **kwargs)
-    save_prior(model, out, n_codes=len(x), fit_seconds=table.attrs['seconds'],
+    "Fit `model`'s prior on the codes of (at most `MAX_PRIOR_CODES`) training images of `dls`, encoded batch by batch, and save it in the run folder `out`; None when there are too few."
+    if len(dls.train_ds) < 16: return None # too few codes to fit and choose a mixture; the run keeps its own prior only
+    table = fit_latent_prior(model, dls.train.new(shuffle=False, drop_last=False), n=MAX_PRIOR_CODES, **kwargs)
+    save_prior(model, out, n_codes=table.attrs['n_codes'], fit_seconds=table.attrs['seconds'],
                selection=table.reset_index().to_dict('records'))
     return table
+
+def _codes_model(name:str)->bool:
+    "Is the model registered as `name` one with discrete codes (its prior a transformer, trained with it)?"
+    import_variants()
+    return MODELS[name].latent_kind == 'codes'
+
+def fit_folder_prior(folder:Path, # a model folder with its train.json: a finished run, or a shipped model being made
+                     cfg:TrainConfig=None, # what its train.json says, if already read
+                     **kwargs)->pd.DataFrame|None: # passed to `fit_gmm`
+    "Replace the prior saved in `folder` by one fitted on the training images its `train.json` names; None for a VQ-VAE (its prior is its transformer) or too few images."
+    if cfg is None: cfg = TrainConfig.from_json(json.loads((folder/'train.json').read_text()))
+    if _codes_model(cfg.model): return None
+    for f in PRIOR_FILES: (folder/f).unlink(missing_ok=True) # the old fit, derived from the weights, is what this replaces
+    return fit_run_prior(load_model(folder), folder, run_dls(cfg), **kwargs)
 
 def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
                 **kwargs)->pd.DataFrame: # passed to `fit_gmm` (components, seed)
@@ -261,12 +296,10 @@ def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
     if not run_finished(run): raise UsageError(f"RUN {run}: not a finished run (no final metrics.json written by medvae-train)")
     try: cfg = TrainConfig.from_json(json.loads((run/'train.json').read_text()))
     except (OSError, ValueError, UnicodeDecodeError) as e: raise UsageError(f"RUN {run}: train.json: {e}") from None
+    if _codes_model(cfg.model): raise UsageError(f"RUN {run}: a {cfg.model}'s prior is its transformer, fitted by medvae-train")
     with hold_run(run, 'RUN'):
-        for f in PRIOR_FILES: (run/f).unlink(missing_ok=True) # the old fit, derived from the run, is what this replaces
-        try: model = load_model(run)
+        try: table = fit_folder_prior(run, cfg, **kwargs)
         except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {e}") from None
-        if model.latent_kind == 'codes': raise UsageError(f"RUN {run}: a {model.name}'s prior is its transformer, fitted by medvae-train")
-        table = fit_run_prior(model, run, run_dls(cfg), **kwargs)
         if table is None: raise UsageError(f"RUN {run}: fewer than 16 training images; too few codes to fit a prior on")
     return table
 

@@ -55,11 +55,12 @@ class GaussianAutoencoder(LatentModel):
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__()
         self.img_size, self.zdim = img_size, zdim
-        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
-        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
+        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
         nfeat = math.prod(self.encoder.out_shape)
         self.to_stats, self.from_z = nn.Linear(nfeat, 2 * zdim), nn.Linear(zdim, nfeat)
 
@@ -97,9 +98,10 @@ class VAE(GaussianAutoencoder):
                  likelihood:str='gaussian', # reconstruction likelihood, see `recon_nll`
                  sigma:float=0.1, # standard deviation of the Gaussian likelihood
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
         check_likelihood(likelihood, sigma)
-        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
         self.beta, self.likelihood, self.sigma = beta, likelihood, sigma
 
     def forward(self, x):

@@ -36,8 +36,9 @@ class VPGA(GaussianAutoencoder):
                  kl_weight:float=3e-3, # β, KL per latent dimension (official `vkld`)
                  init_sigma:float=0.1, # posterior standard deviation at initialisation
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
-        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing)
+        super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
         self.latent_weight, self.var_weight, self.kl_weight = latent_weight, var_weight, kl_weight
         with torch.no_grad(): self.to_stats.bias[zdim:] = 2 * math.log(init_sigma)
 

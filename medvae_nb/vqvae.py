@@ -124,12 +124,13 @@ class VQVAE(LatentModel):
                  restart_dead:bool=True, dead_threshold:float=1.0, # restarts of codes chosen fewer times per batch (EMA)
                  bottom:int=None, # side of the code map (default: img_size / 8, at most 32)
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
+                 stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False, # activation checkpointing in the backbone
                  prior_dim:int=128, prior_layers:int=4, prior_heads:int=4, prior_dropout:float=0.1): # the prior transformer
         super().__init__()
         self.img_size, self.bottom = img_size, _bottom(img_size, bottom)
-        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, bottom=self.bottom)
-        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, bottom=self.bottom)
+        self.encoder = Encoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem, bottom=self.bottom)
+        self.decoder = Decoder(img_size, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem, bottom=self.bottom)
         C = self.encoder.out_shape[0]
         self.to_code, self.from_code = nn.Conv2d(C, D, 1), nn.Conv2d(D, C, 1)
         self.vq = VectorQuantizer(K, D, beta, ema=ema, decay=decay, restart_dead=restart_dead, dead_threshold=dead_threshold)

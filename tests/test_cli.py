@@ -177,3 +177,12 @@ def test_fit_prior(tmp_path):
     (out/'prior.json').write_text(first.replace('"vae"', '"svae"')) # another model's prior: refused before sampling
     r = run('medvae-eval', str(out), '--n', '8')
     assert r.returncode == 2 and 'prior.json: was fitted for a svae model' in r.stderr, r.stderr
+
+def test_divergence_is_said_once_on_stderr(tmp_path):
+    "A learning rate of 10 finishes, and says on stderr, once per finding and on one line each, that the run diverged."
+    r = run('medvae-train', '--model', 'vae', '--size', '32', '--epochs', '2', '--n', '64', '--lr', '10', '--out', str(tmp_path/'r'))
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert any(l.startswith('medvae-train: warning: the run diverged: its training loss rose from') for l in lines), r.stderr
+    assert len(lines) == len(set(lines)) and all(l.startswith('medvae-train: warning: ') for l in lines), r.stderr
+    assert json.loads((tmp_path/'r'/'metrics.json').read_text())['divergence']

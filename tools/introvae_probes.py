@@ -13,9 +13,37 @@ import numpy as np, pandas as pd, torch
 from fastai.callback.core import Callback
 from medvae_nb.data import phantom_dls
 from medvae_nb.introvae import IntroVAE, KLTrace
+from medvae_nb.vae import reparameterize, kl_div
 from medvae_nb.learner import vae_learner
 from medvae_nb.evaluate import heldout_knees, sample_all, thumbnails
 from medvae_nb.metrics import knee_frechet_distance, precision_recall, swd, reconstruction_metrics
+
+class SoftIntroProbe(IntroVAE):
+    """A prototype of Daniel & Tamar's Soft-IntroVAE for the probes (simultaneous updates from one forward pass).
+    Encoder: s·(β_rec·rec + β_kl·KL(real)) + ¼·Σ_{rec,fake} mean exp(−2s·(β_rec·rec' + β_neg·KL)) of its re-encodings;
+    decoder: s·(β_rec·rec + β_kl·½·(KL(rec) + KL(fake))), with s = 1/(C·H·W)."""
+    name = 'softintro-probe'
+    def __init__(self, img_size=64, beta_rec=1., beta_kl=1., beta_neg=256., **kw):
+        super().__init__(img_size, **kw)
+        self.beta_rec, self.beta_kl, self.beta_neg, self.s = beta_rec, beta_kl, beta_neg, 1 / img_size**2
+    def learner_cbs(self): return []
+    def loss(self, x, out):
+        xr, xp, s = out['recon'], out['fake'], self.s
+        rec = (xr - x).pow(2).flatten(1).sum(1).mean()
+        kl_real = kl_div(out['mu'], out['logvar']).mean()
+        both = torch.cat([xr, xp]); n = len(x)
+        mu, logvar = self.posterior(torch.cat([both.detach(), both]))
+        kl = kl_div(mu, logvar).view(4, n)
+        if self.introspective:
+            z = reparameterize(mu[:2 * n], logvar[:2 * n]) # re-encodings of the detached halves
+            rr = (self.decode(z) - both.detach()).pow(2).flatten(1).sum(1).view(2, n)
+            exp_elbo = (-2 * s * (self.beta_rec * rr + self.beta_neg * kl[:2])).exp().mean(1)
+            enc_loss = s * (self.beta_rec * rec + self.beta_kl * kl_real) + 0.25 * exp_elbo.sum()
+            dec_loss = s * (self.beta_rec * rec + self.beta_kl * 0.5 * kl[2:].mean(1).sum())
+        else: enc_loss, dec_loss = s * (self.beta_rec * rec + self.beta_kl * kl_real), s * self.beta_rec * rec
+        kl_rec, kl_fake = kl[2:].mean(1)
+        return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
+                    kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake)
 
 BASE = dict(n=1024, bs=32, epochs=8, lr=1e-3, sched='one_cycle', precision='bf16', seed=0)
 SHIPPED = dict(beta=200., m=300., alpha=0.25)
@@ -26,6 +54,8 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
     'beta50-alpha05': dict(kw=dict(beta=50., m=100., alpha=0.5)),
     'warm-m-auto':    dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5),
     'warm-m-auto-seq': dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2, fresh_forward=True), m_from_warmup=1.5),
+    'soft-neg128':    dict(cls=SoftIntroProbe, kw=dict(beta_rec=1., beta_kl=1., beta_neg=128., clip=None), lr=5e-4),
+    'soft-rec8-neg512': dict(cls=SoftIntroProbe, kw=dict(beta_rec=8., beta_kl=1., beta_neg=512., clip=None), lr=5e-4),
     'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
 }
 
@@ -56,7 +86,7 @@ def run_probe(name:str, out:Path):
     p = {**BASE, **PROBES[name]}
     torch.manual_seed(p['seed'])
     dls = phantom_dls(size=64, n=p['n'], bs=p['bs'], seed=p['seed'])
-    model = IntroVAE(64, **p['kw'])
+    model = p.get('cls', IntroVAE)(64, **p['kw'])
     trace = KLTrace()
     cbs = [trace] + ([MarginFromWarmup(p['m_from_warmup'])] if 'm_from_warmup' in p else [])
     learn = vae_learner(dls, model, lr=p['lr'], precision=p['precision'], cbs=cbs)
@@ -68,7 +98,7 @@ def run_probe(name:str, out:Path):
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
     names = learn.recorder.metric_names[1:-1]
     valid = [dict(zip(names, map(float, v))) for v in learn.recorder.values]
-    res = dict(name=name, settings={k: v for k, v in p.items()}, m=m.m, minutes=round(minutes, 1),
+    res = dict(name=name, settings={k: v for k, v in p.items() if k != 'cls'}, m=m.m, minutes=round(minutes, 1),
                valid=valid, divergence=getattr(learn, 'divergence', []), nonfinite=getattr(learn, 'nonfinite', None),
                psnr=reconstruction_metrics(m, dls.valid)['psnr'], **score(m))
     (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=str))
