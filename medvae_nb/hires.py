@@ -6,26 +6,30 @@ Docs: https://medvae-nb.github.io/medvae-nb/hires.html.md"""
 
 # %% ../nbs/14b_hires.ipynb #232b81e2
 from __future__ import annotations
-import statistics, sys, warnings
+import statistics, sys, time, warnings
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import (as 13_cli does)
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
-import numpy as np, torch
+import numpy as np, pandas as pd, torch
+from fastai.callback.core import Callback
 from torch.utils.flop_counter import FlopCounterMode
 from fastai.torch_core import default_device
 from typing import Annotated
 from functools import partial
 from fastcore.script import call_parse
 from .core import create_model, exit_usage
-from .data import ArrayDataset, phantom_images, make_dls
+from .backbone import check_stem
+from .data import ArrayDataset, phantom_images, make_dls, phantom_dls
+from .metrics import image_scores
+from .evaluate import heldout_knees
 from .learner import vae_learner
 from .bench import TrainOnly, row_in_subprocess, bench_table, check_bench_flags, write_rows
 from .speed import rss_mb, peak_rss_mb
 
 # %% auto #0
-__all__ = ['HIRES_COLS', 'hires_row', 'hires', 'medvae_hires', 'hires_figure']
+__all__ = ['HIRES_COLS', 'hires_row', 'hires', 'medvae_hires', 'HeldoutPSNR', 'quality_curve', 'time_to_quality', 'hires_figure']
 
 # %% ../nbs/14b_hires.ipynb #31dd1191
-HIRES_COLS = ('model', 'size', 'bs', 'accum', 'checkpointing', 'precision', 'img_s', 'gflop_per_img', 'gflop_s', 'peak_rss_mb',
+HIRES_COLS = ('model', 'size', 'stem', 'bs', 'accum', 'checkpointing', 'precision', 'img_s', 'gflop_per_img', 'gflop_s', 'peak_rss_mb',
               'train_mb') # the columns of the high-resolution table
 
 def hires_row(model:str='vae', # registered model name
@@ -52,7 +56,7 @@ def hires_row(model:str='vae', # registered model name
         for _ in range(steps): learn.fit(1)
     t = statistics.median(timer.times[1:])
     peak = peak_rss_mb()
-    row = dict(model=model, size=size, **(model_kw or {}), bs=bs, accum=accum, checkpointing=checkpointing, precision=learn.precision,
+    row = dict(model=model, size=size, stem=(model_kw or {}).get('stem', 1), **{k: v for k, v in (model_kw or {}).items() if k != 'stem'}, bs=bs, accum=accum, checkpointing=checkpointing, precision=learn.precision,
                device=dev.type, threads=torch.get_num_threads(), steps=steps, img_s=float(f'{bs / t:.4g}'),
                gflop_per_img=round(flops.get_total_flops() / bs / 1e9, 2), peak_rss_mb=round(peak), train_mb=round(peak - base),
                gflop_s=round(flops.get_total_flops() / 1e9 / t, 1)) # from the unrounded rate
@@ -78,6 +82,7 @@ def medvae_hires(
     accum:int=1, # micro-batches per optimiser step
     steps:int=2, # timed optimiser steps per configuration (after one warm-up step)
     checkpointing:str='both', # 'both', 'on' or 'off'
+    stem:int=1, # pixel-unshuffle stem of the backbone (`03_backbone`): 1, 2, 4 or 8
     json:str=None, # write the rows to this JSON file (after every row)
 ):
     "Peak memory, images/s and GFLOP per image of training at high resolution, with and without activation checkpointing."
@@ -86,17 +91,57 @@ def medvae_hires(
     if bs % accum: fail(f"--accum {accum}: must divide --bs {bs}")
     ckpt = dict(both=(False, True), on=(True,), off=(False,)).get(checkpointing)
     if ckpt is None: fail(f"--checkpointing {checkpointing}: choose both, on or off")
+    for s in size or [512, 1024]:
+        try: check_stem(s, stem)
+        except ValueError as e: fail(f"--stem {stem}: at --size {s}: {str(e).partition(': ')[2]}")
     done = []
     def progress(r):
-        print(f"{r['model']} {r['size']} px, checkpointing {r.get('checkpointing')}: {r.get('peak_rss_mb', r.get('error'))} MB", file=sys.stderr)
+        print(f"{r['model']} {r['size']} px" + (f", stem {stem}" if stem > 1 else '') + f", checkpointing {r.get('checkpointing')}: {r.get('peak_rss_mb', r.get('error'))} MB", file=sys.stderr)
         done.append(r)
         if json: write_rows(done, json) # after every row: a run stopped early keeps what it measured
-    rows = hires(names, size or [512, 1024], ckpt, progress=progress, bs=bs, accum=accum, steps=steps)
+    rows = hires(names, size or [512, 1024], ckpt, progress=progress, bs=bs, accum=accum, steps=steps,
+                 **(dict(model_kw=dict(stem=stem)) if stem > 1 else {}))
     print(bench_table(rows, cols=HIRES_COLS))
     return rows
 
+# %% ../nbs/14b_hires.ipynb #2a9b7362
+class HeldoutPSNR(Callback):
+    "After each epoch, score reconstructions of held-out phantom knees against their noisy and noise-free renders, with the training minutes so far (evaluation excluded)."
+    order = 70
+    def __init__(self, size:int, n:int=128, seed:int=10_000):
+        batch, clean = heldout_knees(size, n, seed)
+        self.x, self.clean, self.rows, self.train_s = torch.as_tensor(batch.images, dtype=torch.float32), clean.float(), [], 0.
+    def before_train(self): self.t0 = time.time()
+    def after_train(self): self.train_s += time.time() - self.t0
+    def after_epoch(self):
+        m = self.learn.model; m.eval()
+        with torch.no_grad(): r = torch.cat([m.reconstruct(x.to(m.device)).float().cpu() for x in self.x.split(32)])
+        noisy, clean = image_scores(r, self.x), image_scores(r, self.clean)
+        self.rows.append(dict(epoch=self.epoch, minutes=round(self.train_s / 60, 2), psnr_noisy=round(noisy['psnr'].mean().item(), 2),
+                              psnr_clean=round(clean['psnr'].mean().item(), 2), ssim_clean=round(clean['ssim'].mean().item(), 4)))
+
+def quality_curve(model:str='vae', size:int=256, # registered model name, image side in px
+                  n:int=2048, epochs:int=8, bs:int=32, # phantom knees (a fifth validates), epochs, batch size
+                  lr:float=None, # peak learning rate (None: the model's default, as `medvae-train`)
+                  model_kw:dict=None, # model arguments, e.g. dict(stem=4)
+                  precision:str='auto', n_eval:int=128, seed:int=0)->pd.DataFrame:
+    "Train `model` as `medvae-train` would and return `HeldoutPSNR`'s row of every epoch."
+    torch.manual_seed(seed)
+    m = create_model(model, size, **(model_kw or {}))
+    score = HeldoutPSNR(size, n_eval)
+    learn = vae_learner(phantom_dls(size=size, n=n, bs=bs, seed=seed), m, lr=lr, precision=precision, cbs=[score])
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr or m.default_lr)
+    return pd.DataFrame(score.rows)
+
+def time_to_quality(curve:pd.DataFrame, # rows of `quality_curve`
+                    targets=(30., 33., 36.), col:str='psnr_clean')->dict: # target -> training minutes (None: not reached)
+    "The training minutes until `col` first reaches each of `targets`."
+    return {t: next((r.minutes for r in curve.itertuples() if getattr(r, col) >= t), None) for t in targets}
+
+
 # %% ../nbs/14b_hires.ipynb #a285a2fb
-def _config(r:dict)->str: return f"checkpointing {'on' if r.get('checkpointing') else 'off'}" + (f", accum {r['accum']}" if r.get('accum', 1) > 1 else '')
+def _config(r:dict)->str:
+    return (f"stem {r['stem']}, " if r.get('stem', 1) > 1 else '') + f"checkpointing {'on' if r.get('checkpointing') else 'off'}" + (f", accum {r['accum']}" if r.get('accum', 1) > 1 else '')
 
 def hires_figure(rows:list, # rows of `hires` (or the JSON of `medvae-hires`)
                  budget_gb:float=16., # the memory goal in GiB, drawn as a line

@@ -116,7 +116,8 @@ def report(out:Path, dest:Path):
     for ax, r in zip(axs[0], rows):
         tr = pd.read_csv(out/f"{r['name']}-trace.csv")
         for k in ('kl_real', 'kl_rec', 'kl_fake'): ax.plot(tr['epoch'], tr[k].rolling(5, min_periods=1).mean(), label=k)
-        ax.axhline(r['m'], ls=':', c='grey', label='m'); ax.set(title=r['name'], xlabel='epoch', yscale='log')
+        if 'beta_neg' not in r['settings']['kw']: ax.axhline(r['m'], ls=':', c='grey', label='m') # Soft-IntroVAE has no margin
+        ax.set(title=r['name'], xlabel='epoch', yscale='log')
     axs[0][0].set_ylabel('nats per image (training batches)'); axs[0][0].legend(fontsize=7)
     fig.tight_layout(); fig.savefig(dest/'kl_traces.png', dpi=90); plt.close(fig)
     table = pd.DataFrame([dict(probe=r['name'], settings=', '.join(f'{k}={v}' for k, v in r['settings']['kw'].items()) +
