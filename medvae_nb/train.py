@@ -217,28 +217,6 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     train_time = getattr(learn, 'train_time_s', None) # over every stage, kept by the checkpoints
     return _finish(out, learn, dls, time.time() - t0 if train_time is None else train_time, start if resume else None)
 
-def constant_mse(dl)->float:
-    "The MSE of the best constant image (every pixel the data's mean) on the images of `dl`: what a model that learnt nothing scores."
-    n = s = s2 = 0.
-    for xb, *_ in dl:
-        x = xb.double(); n += x.numel(); s += x.sum().item(); s2 += x.pow(2).sum().item()
-    return s2 / n - (s / n) ** 2 if n else float('nan')
-
-def run_divergence(rows:list, # `history.csv`'s rows, one per epoch
-                   mse:float, const_mse:float, # the final reconstructions' MSE, and `constant_mse`'s
-                   lr:float)->list: # messages, empty when the run looks sound
-    "What says that a run diverged: a training loss that rose far above its best epoch, or reconstructions worse than one constant image."
-    out, loss = [], [(r['epoch'], r['train_loss']) for r in rows if isinstance(r.get('train_loss'), float) and math.isfinite(r['train_loss'])]
-    if len(loss) > 1:
-        (eb, best), (el, last) = min(loss, key=lambda t: t[1]), loss[-1]
-        if last - best > 10 * max(abs(best), abs(loss[0][1])):
-            out.append(f"the run diverged: its training loss rose from {best:.4g} (epoch {eb}) to {last:.4g} (epoch {el}); "
-                       f"train again with a lower --lr (this run's: {lr:g})")
-    if math.isfinite(mse) and mse > const_mse:
-        out.append(f"the reconstructions (MSE {mse:.3g}) are worse than one constant grey image (MSE {const_mse:.3g}): the run "
-                   f"diverged or is far from trained; train again with a lower --lr (this run's: {lr:g}) or more epochs")
-    return out
-
 def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path:
     "Write the trained model, its figures and, last, `metrics.json`, which marks the run finished."
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
@@ -265,6 +243,32 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
 
+
+# %% ../nbs/12a_train.ipynb #430d2d76
+def constant_mse(dl)->float:
+    "The MSE of the best constant image (every pixel the data's mean) on the images of `dl`: what a model that learnt nothing scores."
+    n = s = s2 = 0.
+    for xb, *_ in dl:
+        x = xb.double(); n += x.numel(); s += x.sum().item(); s2 += x.pow(2).sum().item()
+    return s2 / n - (s / n) ** 2 if n else float('nan')
+
+def run_divergence(rows:list, # `history.csv`'s rows, one per epoch
+                   mse:float, const_mse:float, # the final reconstructions' MSE, and `constant_mse`'s
+                   lr:float)->list: # messages, empty when the run looks sound
+    "What says that a run diverged: a training loss that rose far above its best epoch, or reconstructions worse than one constant image."
+    out, loss = [], [(r['epoch'], r['train_loss']) for r in rows if isinstance(r.get('train_loss'), float) and math.isfinite(r['train_loss'])]
+    if len(loss) > 1:
+        (eb, best), (el, last) = min(loss, key=lambda t: t[1]), loss[-1]
+        if last - best > 10 * max(abs(best), abs(loss[0][1])):
+            out.append(f"the run diverged: its training loss rose from {best:.4g} (epoch {eb}) to {last:.4g} (epoch {el}); "
+                       f"train again with a lower --lr (this run's: {lr:g})")
+    if math.isfinite(mse) and mse > const_mse:
+        out.append(f"the reconstructions (MSE {mse:.3g}) are worse than one constant grey image (MSE {const_mse:.3g}): the run "
+                   f"diverged or is far from trained; train again with a lower --lr (this run's: {lr:g}) or more epochs")
+    return out
+
+
+# %% ../nbs/12a_train.ipynb #3c7354fa
 MAX_PRIOR_CODES = 8192 # the most training images whose codes a fitted prior is fitted on
 
 def fit_run_prior(model, out:Path, dls, **kwargs)->pd.DataFrame|None:
@@ -302,6 +306,7 @@ def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
         except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {e}") from None
         if table is None: raise UsageError(f"RUN {run}: fewer than 16 training images; too few codes to fit a prior on")
     return table
+
 
 # %% ../nbs/12a_train.ipynb #13f1595b
 RUN_FILES = ('metrics.json', 'history.csv', 'train.json', 'bad_files.csv', 'config.json', 'model.safetensors', 'run.lock', *PRIOR_FILES,
