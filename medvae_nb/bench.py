@@ -18,7 +18,7 @@ from fastai.callback.core import Callback, CancelValidException
 from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
-from .core import MODELS, create_model, import_variants, atomic_write, exit_usage
+from .core import MODELS, model_class, create_model, import_variants, atomic_write, exit_usage
 from .backbone import n_stages, fuse_norm_act
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
@@ -406,7 +406,10 @@ def check_bench_flags(fail, # `partial(exit_usage, prog)`
     "The models that `--model` names, after `fail`ing on an unknown model, a count below 1, a bad `--size` or an unwritable `--json`."
     import_variants()
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
-    if not names or set(names) - set(MODELS): fail(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
+    if not names: fail(f"--model {model}: names no model; known models: {', '.join(sorted(MODELS))}")
+    for m in names:
+        try: model_class(m, f"--model {model}")
+        except ValueError as e: fail(str(e))
     for flag, v in at_least.items():
         if v < 1: fail(f"--{flag} {v}: must be at least 1")
     for s in size or []:

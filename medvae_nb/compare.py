@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from .core import (MODELS, load_model, atomic_write, import_variants, UsageError, pretrained_models,
+from .core import (MODELS, model_class, load_model, atomic_write, import_variants, UsageError, pretrained_models,
                             load_pretrained, staged)
 from .phantom import KneePhantom, FACTOR_NAMES
 from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling
@@ -30,7 +30,7 @@ __all__ = ['LOWER_IS_BETTER', 'INTERVAL_FORMATS', 'ANOMALY_METRICS', 'DISENTANGL
 
 # %% ../nbs/12c_compare.ipynb #d53ed16e
 LOWER_IS_BETTER = ('mse', 'swd', 'kfd', 'nll_bpd')
-INTERVAL_FORMATS = dict(psnr='{:.2f}', ssim='{:.4f}', mse='{:.2e}', kfd='{:.2f}', swd='{:.1f}')
+INTERVAL_FORMATS = dict(psnr='{:.2f}', psnr_clean='{:.2f}', ssim='{:.4f}', mse='{:.2e}', kfd='{:.2f}', swd='{:.1f}')
 
 def interval_markdown(df:pd.DataFrame, # one row per model (or baseline): `<metric>_mean`, `_lo`, `_hi` columns, and `_sd` across seeds
                       metrics, # the metrics to show, in order
@@ -224,7 +224,7 @@ def _clear_winners(df:pd.DataFrame, rows, others, metrics)->list:
     return [r for r in rows if all(df.at[r, f"{m}_lo"] > df.loc[list(others), f"{m}_hi"].max() for m in metrics)]
 
 # %% ../nbs/12c_compare.ipynb #679a9ea3
-QUALITY_METRICS = ('psnr', 'ssim', 'kfd', 'swd', 'precision', 'recall')
+QUALITY_METRICS = ('psnr', 'psnr_clean', 'ssim', 'kfd', 'swd', 'precision', 'recall')
 
 def _forest_figure(df:pd.DataFrame, panels:dict)->plt.Figure:
     "Forest plots side by side, one per `panels` item (metric -> axis label)."
@@ -296,9 +296,10 @@ def _write_report(out:Path, title:str, setting:str, scores:list, trained:dict, h
     anomaly_text, anomaly = _anomaly_section(scores, models, figs, healthy_only)
     sections = [f"# {title}\n\n{setting}. {how}. Bold: the best value of a column, its interval clear of the runner-up's; "
                 "=: the leaders' intervals overlap (a tie).",
-                f"## Reconstruction and samples\n\n{interval_markdown(quality, QUALITY_METRICS)}\n\nLower is better for KFD and "
+                f"## Reconstruction and samples\n\n{interval_markdown(quality, QUALITY_METRICS)}\n\n`psnr` scores the reconstructions against the noisy held-out knees, "
+                "`psnr_clean` against the same knees rendered without noise. Lower is better for KFD and "
                 "SWD (×10³, on Laplacian-pyramid patches). KFD is the Fréchet distance in the knee feature space of "
-                "`KneeFeatures` (not FID); precision and recall on 16×16 thumbnails. A row *(fitted prior)* scores samples of the "
+                "`KneeFeatures` (on knees resized to its 64 px input; not FID); precision and recall on 16×16 thumbnails. A row *(fitted prior)* scores samples of the "
                 "Gaussian mixture fitted on the model's training codes (`model.sample(n, prior='fitted')`, `10c_priors`); the "
                 "other rows, the model's own prior.\n\n![intervals](figures/intervals.png)\n\n"
                 "Largest loss of R² of the clinical measurements (joint-space widths, osteophytes) from originals to "
@@ -361,8 +362,7 @@ def compare(models=None, # model names; default every registered model
     "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
     import_variants()
     models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS] if models is None else list(models)
-    unknown = [m for m in models if m not in MODELS]
-    if unknown: raise UsageError(f"--models {','.join(unknown)}: unknown; known models: {', '.join(sorted(MODELS))}")
+    for m in models: model_class(m, f"--models {','.join(models)}", UsageError)
     seeds = [seed] if seeds is None else list(seeds)
     if not seeds or len(set(seeds)) < len(seeds): raise UsageError(f"--seeds {','.join(map(str, seeds))}: name distinct seeds")
     for s in seeds:

@@ -18,11 +18,11 @@ from safetensors.torch import save_model as _st_save_model, load_model as _st_lo
 
 # %% auto #0
 __all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
-           'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors', 'check_model_args',
-           'nonfinite_tensor', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file', 'checksum_lines',
-           'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any', 'GaussianMixture',
-           'attach_prior', 'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage',
-           'warnings_as_lines', 'inside', 'is_shipped', 'check_not_shipped']
+           'model_class', 'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors',
+           'check_model_args', 'nonfinite_tensor', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file',
+           'checksum_lines', 'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any',
+           'GaussianMixture', 'attach_prior', 'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable',
+           'exit_usage', 'warnings_as_lines', 'inside', 'is_shipped', 'check_not_shipped']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -111,14 +111,19 @@ def import_variants():
         except ModuleNotFoundError as e:
             if e.name != f'medvae_nb.{mod}': raise
 
+def model_class(name:str, # registry key, e.g. 'vae'
+                where:str=None, # what to name in the error: a flag ('--model vea'), a file
+                err:type=ValueError)->type: # the exception to raise (`UsageError` for a command's flag)
+    "The class registered as `name`; otherwise `err`, naming `where` and listing the known models."
+    if not (isinstance(name, str) and name in MODELS): import_variants()
+    if isinstance(name, str) and name in MODELS: return MODELS[name]
+    raise err(f"{where + ': ' if where else ''}unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
+
 def create_model(name:str, # registry key, e.g. 'vae'
                  img_size:int, # side of the square input images, a power of two
                  **kw)->LatentModel: # model hyper-parameters, passed to the class
     "Build the variant registered as `name` for `img_size` px images."
-    if name not in MODELS: import_variants()
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
-    return MODELS[name](img_size=img_size, **kw)
+    return model_class(name)(img_size=img_size, **kw)
 
 # %% ../nbs/00_core.ipynb #4c799a76
 def _umask()->int:
@@ -205,10 +210,7 @@ def check_model_args(name:str, # registry key of the model
                      kw:dict, # its hyper-parameters (without `name`)
                      where:str='config')->dict: # what to name in an error (a file, a flag)
     "Raise a `ValueError` naming `where` unless every item of `kw` is an argument of model `name` of the right type and range."
-    import_variants()
-    if not isinstance(name, str) or name not in MODELS:
-        raise ValueError(f"{where}: unknown model {name!r}; known models: {', '.join(sorted(MODELS))}")
-    params = inspect.signature(MODELS[name].__init__).parameters
+    params = inspect.signature(model_class(name, where).__init__).parameters
     for k, v in kw.items():
         if k not in params or k == 'self': raise ValueError(f"{where}: {k!r} is not a hyper-parameter of {name}")
         p = params[k]

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
+from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
                             UsageError, check_not_shipped)
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
@@ -62,8 +62,7 @@ def available_memory()->int|None:
 def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, seed:int=0, lr:float|None=None,
                      zdim:int|None=None, precision:str='auto', kl_warmup:float=0.3, cache_dir:str|None=None):
     "Raise `UsageError` naming the first bad argument of `medvae-train`."
-    import_variants()
-    if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
+    model_class(model, f"--model {model}", UsageError)
     try: n_stages(size)
     except ValueError: raise UsageError(f"--size {size}: must be a power of two between 32 and 1024") from None
     for flag, v in (('--epochs', epochs), ('--bs', bs), ('--n', n)):
@@ -93,10 +92,8 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
                   flag:str='--hparams')->dict:
     "Model hyper-parameters from the command line, checked against the model's constructor; `UsageError` names the bad one."
     import ast
-    import_variants()
     if not s: return {}
-    if model not in MODELS: raise UsageError(f"--model {model}: unknown model; known models: {', '.join(sorted(MODELS))}")
-    known = [k for k in inspect.signature(MODELS[model].__init__).parameters if k not in ('self', *_RUN_ARGS)]
+    known = [k for k in inspect.signature(model_class(model, f"--model {model}", UsageError).__init__).parameters if k not in ('self', *_RUN_ARGS)]
     kw = {}
     for item in (i.strip() for i in s.split(',') if i.strip()):
         k, eq, v = (t.strip() for t in item.partition('='))
@@ -281,8 +278,7 @@ def fit_run_prior(model, out:Path, dls, **kwargs)->pd.DataFrame|None:
 
 def _codes_model(name:str)->bool:
     "Is the model registered as `name` one with discrete codes (its prior a transformer, trained with it)?"
-    import_variants()
-    return MODELS[name].latent_kind == 'codes'
+    return model_class(name).latent_kind == 'codes'
 
 def fit_folder_prior(folder:Path, # a model folder with its train.json: a finished run, or a shipped model being made
                      cfg:TrainConfig=None, # what its train.json says, if already read

@@ -25,7 +25,7 @@ def test_train_writes_run_folder(tmp_path):
     assert (out/'model.safetensors').read_bytes() == before
 
 @pytest.mark.parametrize('args,msg', [
-    (['--model', 'nope'], '--model nope: unknown model; known models: '),
+    (['--model', 'nope'], "--model nope: unknown model 'nope'; known models: "),
     (['--size', '100'], '--size 100: must be a power of two'),
     (['--data', '/no/such/dir'], '--data /no/such/dir: no such file or folder'),
     (['--out', '/proc/forbidden'], '--out /proc/forbidden: cannot write there'),
