@@ -343,7 +343,8 @@ def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run fol
     key = str(src) if re.fullmatch(r'.+-\d+px', str(src)) else None
     if key is None:
         keys = [k for k in pretrained_models() if k.rsplit('-', 1)[0] == str(src)]
-        key = keys[0] if len(keys) == 1 else None
+        if len(keys) > 1: raise FileNotFoundError(f"{src}: shipped at several sizes; name one: {', '.join(keys)}")
+        key = keys[0] if keys else None
     if key is not None and key in pretrained_models(): return load_pretrained(key, device=device)
     raise FileNotFoundError(f"{src}: neither a model folder nor a shipped model; shipped: {', '.join(pretrained_models()) or 'none'}")
 

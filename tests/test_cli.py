@@ -130,7 +130,7 @@ def test_shipped_model_folder_is_never_written(tmp_path):
     victim = tmp_path/'victim' # another run's folder: its scores and figures stay its own
     assert run('medvae-train', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(victim)).returncode == 0
     mets = (victim/'metrics.json').read_text()
-    assert "is another run's folder" in _one_error_line(run('medvae-eval', 'vae', '--n', '8', '--out', str(victim)), 'medvae-eval')
+    assert "is another run's folder" in _one_error_line(run('medvae-eval', 'vae-64px', '--n', '8', '--out', str(victim)), 'medvae-eval')
     assert (victim/'metrics.json').read_text() == mets
     assert {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()} == before
 
@@ -140,7 +140,7 @@ def test_phantom_and_eval_bounds(tmp_path):
         assert msg in _one_error_line(run('medvae-phantom', *args, '--out', str(tmp_path/'p')), 'medvae-phantom')
         assert not (tmp_path/'p').exists()
     for args, msg in ((['--n', '8000'], '--n 8000: must be between 8 and 4096'), (['--seed', '-1'], '--seed -1: must be between 0')):
-        assert msg in _one_error_line(run('medvae-eval', 'vae', *args, '--out', str(tmp_path/'e')), 'medvae-eval')
+        assert msg in _one_error_line(run('medvae-eval', 'vae-64px', *args, '--out', str(tmp_path/'e')), 'medvae-eval')
         assert not (tmp_path/'e').exists()
 
 def test_ctrl_c_is_one_line_and_resumable(tmp_path):
