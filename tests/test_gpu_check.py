@@ -12,9 +12,11 @@ def test_gpu_check_dry(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(out.read_text())
     assert res['dry'] and res['torch']
-    assert {k: v['exit_code'] for k, v in res['steps'].items()} == {'bench-32': 0, 'train': 0}, res['steps']
+    assert {k: v['exit_code'] for k, v in res['steps'].items()} == {'bench-32': 0, 'hires-stem4': 0, 'train': 0}, res['steps']
     assert sorted((row['model'], row['size']) for row in res['bench']) == [('introvae', 32), ('vae', 32)]
     assert all(row['learner_img_s'] > 0 for row in res['bench'])
+    assert sorted((row['model'], row['size'], row['stem']) for row in res['hires']) == [('introvae', 32, 4), ('vae', 32, 4)]
+    assert all(row['img_s'] > 0 for row in res['hires'])
     assert res['train']['finished'] and len(res['train']['history']) == 1
 
 def test_gpu_check_bad_flag(tmp_path):
