@@ -29,13 +29,14 @@ def recon_figure(model, # a `LatentModel`
     return show_grid(torch.cat([x, model.reconstruct(x)]).cpu(), nrows=2, suptitle=f'{model.name}: originals / reconstructions')
 
 @torch.no_grad()
-def samples_figure(model, n:int=16, nrows:int=2, seed:int=0):
+def samples_figure(model, n:int=16, nrows:int=2, seed:int=0,
+                   prior:str='own'): # 'own': the model's prior, as its paper has it; 'fitted': its fitted prior (`10c_priors`)
     "`n` new images drawn from the model's prior."
     model.eval()
     with torch.random.fork_rng(): 
         torch.manual_seed(seed)
-        smp = model.sample(n)
-    return show_grid(smp.cpu(), nrows=nrows, suptitle=f'{model.name}: samples from the prior')
+        smp = model.sample(n, prior=prior)
+    return show_grid(smp.cpu(), nrows=nrows, suptitle=f"{model.name}: samples from the {'fitted ' if prior == 'fitted' else ''}prior")
 
 # %% ../nbs/11_explore.ipynb #e833c1b1
 def loss_figure(history:pd.DataFrame, # one row per epoch: epoch, train_loss, valid_loss, <terms>... (`history.csv`)
