@@ -32,7 +32,7 @@ CELLS = [
     "import warnings; warnings.filterwarnings('ignore', category=FutureWarning) # a dependency's deprecation notice\n"
     "from medvae_nb.explore import LatentExplorer",
     # the IntroVAE that ships with the package, by name: what a user opens first (and the README's screenshot)
-    "explorer = LatentExplorer('introvae-64px', n_sliders=6)\n"
+    "explorer = LatentExplorer('introvae-256px', n_sliders=6)\n"
     "explorer",
 ]
 
