@@ -10,6 +10,7 @@ from medvae_nb.hires import quality_curve
 
 CONFIGS = { # name: quality_curve arguments
     'vae-64': dict(model='vae', size=64, epochs=40),
+    'vae-64-sigma0.03': dict(model='vae', size=64, epochs=40, model_kw=dict(sigma=0.03)), # the shipped vae-64px's recipe
     'vae-256-stem4': dict(model='vae', size=256, epochs=40, model_kw=dict(stem=4)),
     'vae-256-stem4-bs16': dict(model='vae', size=256, epochs=40, bs=16, model_kw=dict(stem=4)),
     'vae-256-stem4-lr4e-3': dict(model='vae', size=256, epochs=40, lr=4e-3, model_kw=dict(stem=4)),
