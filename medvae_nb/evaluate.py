@@ -199,9 +199,9 @@ def card_eval(model, # a trained `LatentModel`
     x = torch.as_tensor(batch.images, dtype=torch.float32)
     rec = reconstruct_all(model, x, bs) if rec is None else rec
     scores = image_scores(rec, x)
-    res = {k: _interval(scores[k].numpy(), bootstrap_ci(scores[k].numpy(), n_boot, seed)) for k in PER_IMAGE_METRICS}
+    boot = lambda v: _interval(v.numpy(), bootstrap_ci(v.numpy(), n_boot, seed)) # mean and 95% bootstrap interval over the knees
     clean_scores = image_scores(rec, clean)
-    res.update({f"{k}_clean": _interval(clean_scores[k].numpy(), bootstrap_ci(clean_scores[k].numpy(), n_boot, seed)) for k in CLEAN_METRICS})
+    res = {**{k: boot(scores[k]) for k in PER_IMAGE_METRICS}, **{f"{k}_clean": boot(clean_scores[k]) for k in CLEAN_METRICS}}
     res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
     def score(s, smp):
         real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
