@@ -12,7 +12,8 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .core import UsageError, exit_usage, check_not_shipped, warnings_as_lines
+from .core import UsageError, exit_usage, warnings_as_lines
+from .shipped import check_not_shipped
 from dataclasses import fields
 from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams, refit_prior
 from .evaluate import eval_run, eval_dest
@@ -27,7 +28,7 @@ _D = TrainConfig() # the flags' defaults are the configuration's
 
 @call_parse
 def medvae_train(
-    model:str=_D.model, # model to train: vae, svae, vpga, vqvae, introvae
+    model:str=_D.model, # model to train: vae, svae, vpga, vqvae, introvae, softintrovae
     data:str=_D.data, # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
     size:int=_D.size, # image side in pixels, a power of two from 32 to 1024
     epochs:int=_D.epochs, # training epochs

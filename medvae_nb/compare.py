@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from .core import (MODELS, model_class, load_model, atomic_write, import_variants, UsageError, pretrained_models,
-                            load_pretrained, staged)
+from .core import MODELS, VARIANTS, model_class, load_model, atomic_write, import_variants, UsageError, staged
+from .shipped import pretrained_models, load_pretrained
 from .phantom import KneePhantom, FACTOR_NAMES
 from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling
 from .metrics import t_interval, METRIC_BOUNDS
@@ -324,7 +324,7 @@ def compare_pretrained(models=None, # model names; default every shipped model a
     "Score the shipped models with `score_models` and write the report (`write_report`); returns the scores."
     shipped = [k.rsplit('-', 1)[0] for k in pretrained_models(root) if k.endswith(f'-{size}px')]
     if not shipped: raise UsageError(f"--size {size}: no shipped models at this size; shipped: {', '.join(pretrained_models(root)) or 'none'}")
-    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in shipped] if models is None else list(models)
+    models = [m for m in VARIANTS if m in shipped] if models is None else list(models)
     missing = [m for m in models if m not in shipped]
     if missing: raise UsageError(f"--models {','.join(missing)}: not shipped at {size} px; shipped: {', '.join(shipped)}")
     trained = {}
@@ -361,7 +361,7 @@ def compare(models=None, # model names; default every registered model
             resume:bool=False)->pd.DataFrame: # continue the comparison in `out`: keep its finished runs, resume a killed one, train the rest
     "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
     import_variants()
-    models = [m for m in ('vae', 'svae', 'vpga', 'vqvae', 'introvae') if m in MODELS] if models is None else list(models)
+    models = [m for m in VARIANTS if m in MODELS] if models is None else list(models)
     for m in models: model_class(m, f"--models {','.join(models)}", UsageError)
     seeds = [seed] if seeds is None else list(seeds)
     if not seeds or len(set(seeds)) < len(seeds): raise UsageError(f"--seeds {','.join(map(str, seeds))}: name distinct seeds")

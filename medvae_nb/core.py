@@ -17,12 +17,10 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'MAX_MODEL_INT', 'CHECKED_FILES', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
+__all__ = ['MODELS', 'VARIANTS', 'MAX_MODEL_INT', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
            'model_class', 'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors',
-           'check_model_args', 'nonfinite_tensor', 'load_model', 'pretrained_dir', 'pretrained_models', 'sha256_file',
-           'checksum_lines', 'card_checksums', 'verify_checksums', 'load_pretrained', 'pretrained_metrics', 'load_any',
-           'GaussianMixture', 'attach_prior', 'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable',
-           'exit_usage', 'warnings_as_lines', 'inside', 'is_shipped', 'check_not_shipped']
+           'check_model_args', 'nonfinite_tensor', 'load_model', 'GaussianMixture', 'attach_prior', 'sha256_file',
+           'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage', 'warnings_as_lines']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -102,10 +100,12 @@ def register_model(cls):
     return cls
 
 # %% ../nbs/00_core.ipynb #24afdd03
+VARIANTS = ('vae', 'svae', 'vpga', 'vqvae', 'introvae', 'softintrovae') # every variant, in the order tables list them
+
 def import_variants():
     "Import the variant modules so that they register themselves (a name registered already, e.g. by a notebook that defines it, stays)."
     import importlib
-    for mod in ('vae','svae','vpga','vqvae','introvae'): # each module registers the model of its own name
+    for mod in VARIANTS: # each module registers the model of its own name
         if mod in MODELS: continue
         try: importlib.import_module(f'medvae_nb.{mod}')
         except ModuleNotFoundError as e:
@@ -265,89 +265,6 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     if (path/'prior.json').exists(): attach_prior(model, load_prior(path, model))
     return model
 
-# %% ../nbs/00_core.ipynb #f64a55a6
-CHECKED_FILES = ('config.json', 'model.safetensors') # the files of a shipped model whose SHA-256 its card records
-PRIOR_FILES = ('prior.json', 'prior.safetensors') # ... and those of its fitted prior, where it has one
-
-def pretrained_dir()->Path:
-    "Where the shipped models live: `medvae_nb/pretrained/`, one folder `<name>-<size>px` per model."
-    import medvae_nb
-    return Path(medvae_nb.__file__).parent/'pretrained'
-
-def pretrained_models(root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
-                     )->list:
-    "Keys of the shipped models, e.g. `['introvae-64px', 'vae-64px']`."
-    root = Path(root or pretrained_dir())
-    return sorted(p.name for p in root.iterdir() if (p/'model.safetensors').is_file()) if root.is_dir() else []
-
-def sha256_file(f:str|Path)->str:
-    "Hex SHA-256 of the file `f`."
-    h = hashlib.sha256()
-    with open(f, 'rb') as fh:
-        for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
-    return h.hexdigest()
-
-def checksum_lines(folder:str|Path, files=None)->str:
-    "The lines of a model card that record the SHA-256 of `files` in `folder` (default: the model's, and its fitted prior's where it has one)."
-    files = files or CHECKED_FILES + tuple(f for f in PRIOR_FILES if (Path(folder)/f).exists())
-    return '\n'.join(f"- `{f}`: sha256 `{sha256_file(Path(folder)/f)}`" for f in files)
-
-_SHA_LINE = re.compile(r"^- `(?P<file>[^`]+)`: sha256 `(?P<sha>[0-9a-f]{64})`", re.M)
-
-def card_checksums(folder:str|Path)->dict:
-    "File name -> SHA-256, as the model card `folder/README.md` records them."
-    card = Path(folder)/'README.md'
-    if not card.is_file(): raise FileNotFoundError(f"{card}: missing; a shipped model needs its model card")
-    return {m['file']: m['sha'] for m in _SHA_LINE.finditer(card.read_text(encoding='utf-8'))}
-
-def verify_checksums(folder:str|Path)->Path:
-    "Raise a `ValueError` naming the file unless every file of `CHECKED_FILES` in `folder` has the SHA-256 its card records."
-    folder, sums = Path(folder), card_checksums(folder)
-    for f in CHECKED_FILES + tuple(f for f in PRIOR_FILES if (folder/f).exists() or f in sums):
-        if f not in sums: raise ValueError(f"{folder/'README.md'}: records no sha256 for {f}")
-        if not (folder/f).is_file(): raise FileNotFoundError(f"{folder/f}: missing")
-        got = sha256_file(folder/f)
-        if got != sums[f]:
-            raise ValueError(f"{folder/f}: its SHA-256 ({got[:16]}...) is not the one its model card records ({sums[f][:16]}...): "
-                             "the file was changed or damaged after it shipped; reinstall medvae-nb or restore the file from git")
-    return folder
-
-def _pretrained_key(name:str, size:int)->str: return name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
-
-def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full key such as 'introvae-64px'
-                    size:int=64, # image side the model was trained at
-                    device='cpu',
-                    root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
-                   )->LatentModel:
-    "The model `name` trained at `size` px that ships with the package, checked against its model card."
-    root, key = Path(root or pretrained_dir()), _pretrained_key(name, size)
-    shipped = pretrained_models(root)
-    if key not in shipped:
-        raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(shipped) or 'none'} (load_pretrained(name, size=...))")
-    return load_model(verify_checksums(root/key), device=device)
-
-def pretrained_metrics(name:str, size:int=64, root:str|Path=None)->dict:
-    "The `metrics.json` of a shipped model: its card's numbers with their intervals, the training command and budget."
-    root, key = Path(root or pretrained_dir()), _pretrained_key(name, size)
-    f = root/key/'metrics.json'
-    if not f.is_file(): raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(pretrained_models(root)) or 'none'}")
-    return json.loads(f.read_text())
-
-def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run folder), or a shipped model's name
-             device='cpu')->LatentModel:
-    "The model `src` names: used wherever a run folder or a shipped model's name is accepted (`medvae-eval`, the explorer)."
-    if isinstance(src, nn.Module): return src
-    if not isinstance(src, (str, os.PathLike)): raise TypeError(f"{src!r}: neither a model, a model folder nor a shipped model's name")
-    p = Path(src)
-    if p.is_dir(): return load_model(p, device)
-    key = str(src) if re.fullmatch(r'.+-\d+px', str(src)) else None
-    if key is None:
-        keys = [k for k in pretrained_models() if k.rsplit('-', 1)[0] == str(src)]
-        if len(keys) > 1: raise FileNotFoundError(f"{src}: shipped at several sizes; name one: {', '.join(keys)}")
-        key = keys[0] if keys else None
-    if key is not None and key in pretrained_models(): return load_pretrained(key, device=device)
-    raise FileNotFoundError(f"{src}: neither a model folder nor a shipped model; shipped: {', '.join(pretrained_models()) or 'none'}")
-
 # %% ../nbs/00_core.ipynb #d02e6a82
 class GaussianMixture(nn.Module):
     "A mixture of full-covariance Gaussians over flat codes (D dimensions), as `torch.distributions` samples and scores it."
@@ -376,6 +293,15 @@ def attach_prior(model:LatentModel, prior:GaussianMixture)->LatentModel:
     return model
 
 # %% ../nbs/00_core.ipynb #f47f1c7a
+PRIOR_FILES = ('prior.json', 'prior.safetensors') # the files of a fitted prior, beside the model's
+
+def sha256_file(f:str|Path)->str:
+    "Hex SHA-256 of the file `f`."
+    h = hashlib.sha256()
+    with open(f, 'rb') as fh:
+        for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
 def save_prior(model:LatentModel, # a model with a fitted prior (`attach_prior`)
                path:str|Path, # the model's folder, where `save_model` wrote it
                **info)->Path: # what else `prior.json` should record (how it was fitted)
@@ -459,30 +385,3 @@ def warnings_as_lines(prog:str): # the console script, e.g. 'medvae-train'
         warnings.showwarning = show
         yield shown
 
-
-# %% ../nbs/00_core.ipynb #d2c3449a
-def inside(path:str|Path, folder:str|Path)->bool:
-    "Is `path` the folder `folder` or inside it, once both are resolved (symbolic links followed)?"
-    try: Path(path).resolve().relative_to(Path(folder).resolve())
-    except (ValueError, OSError, RuntimeError): return False
-    return True
-
-def is_shipped(folder:str|Path)->bool:
-    "Is `folder` a shipped model's: inside `pretrained_dir()`, or a copy whose card records the checksums its files have?"
-    folder = Path(folder)
-    if inside(folder, pretrained_dir()): return True
-    try: sums = card_checksums(folder)
-    except (OSError, UnicodeDecodeError): return False
-    try: return bool(sums) and all(f in sums and (folder/f).is_file() and sha256_file(folder/f) == sums[f] for f in CHECKED_FILES)
-    except OSError: return False
-
-def check_not_shipped(folder:str|Path, # a folder a command is about to write into
-                      flag:str='--out')->Path: # the flag that named it
-    "Raise `UsageError` if `folder` lies inside the installed package or is a shipped model's folder (or a copy of one)."
-    import medvae_nb
-    if inside(folder, Path(medvae_nb.__file__).parent):
-        raise UsageError(f"{flag} {folder}: is inside the installed medvae_nb package, which no command writes to; choose a folder of your own")
-    if is_shipped(folder):
-        raise UsageError(f"{flag} {folder}: holds a shipped model (its card's checksums match its files), which no command "
-                         "overwrites; to train on from its weights use medvae-train --init FOLDER --out NEW")
-    return Path(folder)

@@ -13,7 +13,7 @@ import torch
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import get_files
 from fastcore.meta import delegates
-from .core import inside
+from .shipped import inside
 from .phantom import KneePhantom
 from .readers import READERS, VOLUME_SUFFIXES, reading, is_dicom, read_image, volume_info, fit_square, read_item
 

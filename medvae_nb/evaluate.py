@@ -13,8 +13,8 @@ import numpy as np, pandas as pd
 import torch
 from torch import Tensor
 import torch.nn.functional as F
-from .core import (load_model, atomic_write, load_any, UsageError, pretrained_dir, checksum_lines, json_safe, staged,
-                            inside, is_shipped, check_not_shipped, PRIOR_FILES)
+from .core import load_model, atomic_write, UsageError, json_safe, staged, PRIOR_FILES
+from .shipped import load_any, pretrained_dir, checksum_lines, inside, is_shipped, check_not_shipped
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import hold_run
@@ -341,7 +341,7 @@ def reship_prior(dest:str|Path, # a shipped model's folder
 # %% ../nbs/12b_evaluate.ipynb #5e541e06
 MODEL_TITLES = dict(vae="VAE (Kingma & Welling 2013)", svae="Spatial VAE (Wang, Yuan & Ji 2017)",
                     vpga="VPGA (Zhang et al. 2019)", vqvae="VQ-VAE with a transformer prior (van den Oord et al. 2017)",
-                    introvae="IntroVAE (Huang et al. 2018)")
+                    introvae="IntroVAE (Huang et al. 2018)", softintrovae="Soft-IntroVAE (Daniel & Tamar 2021)")
 CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse', 'MSE', '{:.2e}'),
              ('psnr_clean', 'PSNR against the noise-free knees (dB)', '{:.2f}'), ('ssim_clean', 'SSIM against the noise-free knees', '{:.4f}'),
              ('kfd', 'KFD', '{:.2f}'),
@@ -366,7 +366,7 @@ CARD_TEMPLATE = """# {key}: {title}, trained on the knee phantom
 `medvae_nb.phantom`; it knows nothing about real patients.
 
 ```python
-from medvae_nb.core import load_pretrained
+from medvae_nb.shipped import load_pretrained
 model = load_pretrained('{name}', size={size})
 ```
 

@@ -129,7 +129,8 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
 from .data import phantom_images
-from .core import load_any, LatentModel
+from .core import LatentModel
+from .shipped import load_any
 from .speed import best_precision
 
 # %% ../nbs/11_explore.ipynb #50177fec
@@ -161,7 +162,7 @@ def latent_information(model, x:torch.Tensor, # images (N, 1, H, W)
 # %% ../nbs/11_explore.ipynb #1596fcf5
 class LatentExplorer:
     "An ipywidgets app to move through `model`'s latent space: latent sliders, start image or prior draw, interpolation."
-    def __init__(self, model, # a `LatentModel` (any of the five variants), a run folder, or a shipped model's name ('introvae-64px')
+    def __init__(self, model, # a `LatentModel` (any variant), a run folder, or a shipped model's name ('introvae-64px')
                  images=None, # (N, 1, H, W) or (N, H, W) images in [0, 1] to start from and to rank latents by; default phantom knees
                  n_sliders:int=8, # vector latents: how many of the most informative coordinates get a slider
                  size:int=256, # side of the displayed image in px

@@ -13,8 +13,8 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, load_any, json_safe, atomic_write, import_variants, check_model_args,
-                            UsageError, check_not_shipped)
+from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, json_safe, atomic_write, import_variants, check_model_args, UsageError)
+from .shipped import load_any, check_not_shipped
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
@@ -109,7 +109,7 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
 @dataclass
 class TrainConfig:
     "Everything a training run is: `train_run`'s arguments, `medvae-train`'s flags and the run folder's `train.json`."
-    model:str='vae' # model to train: vae, svae, vpga, vqvae, introvae
+    model:str='vae' # model to train: vae, svae, vpga, vqvae, introvae, softintrovae
     data:str='phantom' # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
     size:int=64 # image side in pixels, a power of two from 32 to 1024
     epochs:int=8 # training epochs
@@ -384,7 +384,7 @@ def check_config(cfg:TrainConfig)->TrainConfig:
                    cache_dir=None if c.cache_dir is None else str(c.cache_dir))
 
 @delegates(TrainConfig)
-def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae
+def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae, softintrovae
               out:str|Path=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)
               force:bool=False, # allow `out` to be a folder that already holds files
               progress:bool=True, # show fastai's progress bar and table

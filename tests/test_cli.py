@@ -119,7 +119,8 @@ def test_bench_json_keeps_other_files(tmp_path):
 
 def test_shipped_model_folder_is_never_written(tmp_path):
     "Issue 33, defects 1, 2 and 9: following the project's own advice on a shipped model's folder changes nothing in the package."
-    from medvae_nb.core import pretrained_dir, sha256_file
+    from medvae_nb.core import sha256_file
+    from medvae_nb.shipped import pretrained_dir
     shipped = pretrained_dir()/'vae-64px'
     before = {f: sha256_file(f) for f in pretrained_dir().rglob('*') if f.is_file()}
     r = run('medvae-eval', str(shipped), '--n', '8', cwd=tmp_path) # evaluated like its name, into eval-vae-64px
@@ -165,7 +166,8 @@ def test_ctrl_c_is_one_line_and_resumable(tmp_path):
 
 def test_fit_prior(tmp_path):
     "Issue 30: medvae-train fits a prior on the run's codes; medvae-fit-prior fits it again; a shipped model's stays."
-    from medvae_nb.core import load_model, pretrained_dir
+    from medvae_nb.core import load_model
+    from medvae_nb.shipped import pretrained_dir
     out = tmp_path/'run'
     assert run('medvae-train', '--size', '32', '--epochs', '1', '--n', '40', '--bs', '8', '--out', str(out)).returncode == 0
     first = (out/'prior.json').read_text()

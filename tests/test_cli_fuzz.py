@@ -14,7 +14,8 @@ from fastcore.script import anno_parser
 import medvae_nb.train as train
 import medvae_nb.cli as cli, medvae_nb.compare as compare_mod, medvae_nb.evaluate as evaluate
 from medvae_nb.cli import medvae_train, medvae_eval, medvae_phantom, medvae_compare
-from medvae_nb.core import pretrained_dir, sha256_file
+from medvae_nb.core import sha256_file
+from medvae_nb.shipped import pretrained_dir
 
 N_CASES = int(os.environ.get("MEDVAE_FUZZ_CASES", 1000))
 N_OTHER = int(os.environ.get("MEDVAE_FUZZ_CASES_OTHER", 500)) # per console script besides medvae-train
@@ -45,7 +46,7 @@ FLOATS = st.sampled_from(['0', '-1', 'nan', 'inf', '-inf', '1e-3', '0.3', '2', '
 HPARAMS = st.sampled_from(['sigma=0.03', 'sigma=abc', 'sigma=-1', 'beta=1e9', 'likelihood=nope', 'zdim=3', 'x', '=', 'k=', ',,',
                            'img_size=32', 'channels=0', 'K=0', 'beta=[1]', 'sigma=1e400']) | st.text(max_size=12)
 WORDS = st.sampled_from(['auto', 'bf16', 'fp16', 'fp32', 'fp8', 'folder', 'hdf5', 'dicom', 'kaggle', 'npy', 'manifest', 'nifti', '']) | st.text(max_size=6)
-FLAGS = {'--model': st.sampled_from(['vae', 'svae', 'vpga', 'vqvae', 'introvae', 'nope', 'VAE', '']),
+FLAGS = {'--model': st.sampled_from(['vae', 'svae', 'vpga', 'vqvae', 'introvae', 'softintrovae', 'nope', 'VAE', '']),
          '--data': st.sampled_from(PATHS), '--size': SIZES, '--epochs': INTS, '--bs': INTS, '--n': INTS, '--seed': INTS,
          '--lr': FLOATS, '--kl-warmup': FLOATS, '--precision': WORDS, '--zdim': INTS, '--hparams': HPARAMS, '--format': WORDS,
          '--key': WORDS, '--axis': INTS, '--n-slices': INTS, '--cache-dir': st.sampled_from(PATHS), '--accum': INTS,

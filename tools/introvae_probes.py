@@ -56,6 +56,12 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
     'warm-m-auto-seq': dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2, fresh_forward=True), m_from_warmup=1.5),
     'soft-neg128':    dict(cls=SoftIntroProbe, kw=dict(beta_rec=1., beta_kl=1., beta_neg=128., clip=None), lr=5e-4),
     'soft-rec8-neg512': dict(cls=SoftIntroProbe, kw=dict(beta_rec=8., beta_kl=1., beta_neg=512., clip=None), lr=5e-4),
+    'soft-rec32-neg128-const': dict(cls=SoftIntroProbe, kw=dict(beta_rec=32., beta_kl=1., beta_neg=128., clip=None),
+                                    lr=5e-4, sched='constant', epochs=16),
+    'soft-rec64-neg64-const': dict(cls=SoftIntroProbe, kw=dict(beta_rec=64., beta_kl=1., beta_neg=64., clip=None),
+                                   lr=5e-4, sched='constant', epochs=16),
+    'soft-sigma003-neg32': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=32., clip=None), lr=5e-4),
+    'soft-sigma003-neg8': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=8., clip=None), lr=5e-4),
     'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
 }
 

@@ -22,9 +22,7 @@ def run_nb(path:Path, slow:bool=False):
     cwd = os.getcwd(); os.chdir(path.parent)
     try: CaptureShell(path).run_all(nb, exc_stop=True, preproc=lambda c: bool((SKIP_NOTEST if slow else SKIP).search(c.source)))
     finally: os.chdir(cwd)
-    for c in nb.cells: # a dependency's deprecation warning, with this machine's paths in it, is not documentation
-        if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if not _noise(o)]
-    shrink_figures(nb)
+    clean_outputs(nb)
     write_nb(nb, path)
 
 MAX_FIGURE = 200_000 # bytes of PNG per figure output
@@ -49,6 +47,18 @@ def shrink_figures(nb):
             if png and len(base64.b64decode(png)) > MAX_FIGURE:
                 o['data']['image/png'] = base64.b64encode(shrink_png(base64.b64decode(png))).decode()
 
+_BAR = re.compile(r'^\s*Epoch \d+/\d+ :') # a fastprogress bar, as text: redrawn with carriage returns
+
+def plain_progress(text:str)->str:
+    "What a terminal shows of fastprogress's text output: each line's last redraw, without the bars (the epoch table stays)."
+    if '\r' not in text: return text
+    lines = []
+    for line in text.split('\n'):
+        segs = [s for s in line.split('\r') if s.strip(' █')]
+        if segs and not _BAR.match(segs[-1]): lines.append(segs[-1])
+        elif not segs and not line.strip(' █\r'): lines.append('')
+    return '\n'.join(lines)
+
 _TORCH_LOG = re.compile(r'^[IW]\d{4} \d\d:\d\d:\d\d') # PyTorch's own info and warning lines (glog format), e.g. torch.compile's
 def _noise(o)->bool:
     if o.get('output_type') != 'stream' or o.get('name') != 'stderr': return False
@@ -56,12 +66,19 @@ def _noise(o)->bool:
     return 'Warning' in text or all(_TORCH_LOG.match(l) for l in text.splitlines() if l.strip())
 
 def strip_noise(path:Path):
-    "Remove warning-only stderr outputs from the saved notebook `path`, and shrink its large figures, without running it."
+    "`clean_outputs` of the saved notebook `path`, without running it."
     nb = read_nb(path)
-    for c in nb.cells:
-        if c.cell_type == 'code': c.outputs = [o for o in c.get('outputs', []) if not _noise(o)]
-    shrink_figures(nb)
+    clean_outputs(nb)
     write_nb(nb, path)
+
+def clean_outputs(nb):
+    "Drop warning-only stderr outputs (a dependency's deprecation warning, with this machine's paths in it, is not documentation), reduce progress bars to their table, shrink large figures."
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        c.outputs = [o for o in c.get('outputs', []) if not _noise(o)]
+        for o in c.outputs:
+            if o.get('output_type') == 'stream': o['text'] = plain_progress(''.join(o['text']))
+    shrink_figures(nb)
 
 if __name__ == '__main__':
     args = sys.argv[1:]
