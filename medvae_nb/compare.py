@@ -1,4 +1,4 @@
-"""The five models side by side: the shipped models' report with intervals, few-label grading, anomaly detection against baselines, disentanglement against the phantom's ceiling, and training several models and seeds into one table.
+"""The models side by side: the shipped models' report with intervals, few-label grading, anomaly detection against baselines, disentanglement against the phantom's ceiling, and training several models and seeds into one table.
 
 Docs: https://medvae-nb.github.io/medvae-nb/compare.html.md"""
 

@@ -32,9 +32,9 @@ class SoftIntroVAE(IntroVAE):
     default_lr = 5e-4 # measured in short probes at 64 px (the official code: 2e-4, constant, for hundreds of epochs)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
-                 beta_rec:float=32., # weight of the summed squared error (official 1 for RGB; see the table above)
+                 beta_rec:float=555., # weight of the summed squared error: 1/(2σ²), σ = 0.03 as `vae-64px` (official: 1, for RGB)
                  beta_kl:float=1., # weight of KL(real) for the encoder and of KL(rec), KL(fake) for the decoder
-                 beta_neg:float=128., # weight of the KL inside the exponential term (official: about z)
+                 beta_neg:float=32., # weight of the KL inside the exponential term (official: 256 for z = 128)
                  warmup_epochs:int=0, # plain-VAE epochs first (official `num_vae`)
                  clip:float=None, # gradient-norm clip of each phase (None: off, as in the official code)
                  fresh_forward:bool=False, # decoder phase on a new forward pass after the encoder's step (official; twice the cost)

@@ -6,7 +6,7 @@ from clirun import run
 EVAL_KEYS = ('psnr', 'ssim', 'swd', 'mig', 'dci_disentanglement', 'anomaly_pixel_auroc', 'anomaly_image_auroc')
 
 def test_compare_all_models(tmp_path):
-    "`medvae-compare` with no --models trains every variant: five rows in report.md, every figure written."
+    "`medvae-compare` with no --models trains every variant: a row each (and one per fitted prior) in report.md, every figure written."
     out = tmp_path/'cmp'
     r = run('medvae-compare', '--size', '32', '--epochs', '1', '--n', '64', '--n-eval', '32', '--out', str(out))
     assert r.returncode == 0, r.stderr[-3000:]
@@ -16,7 +16,7 @@ def test_compare_all_models(tmp_path):
     table = lines[start:start + [not l.startswith('|') for l in lines[start:]].index(True)] # the first table: reconstruction and samples
     header, rows = [c.strip() for c in table[0].split('|')[1:-1]], table[2:]
     fitted = lambda m: [m, f'{m} (fitted prior)'] # every run fits a prior on its codes; the VQ-VAE's own is already fitted
-    assert [l.split('|')[1].strip() for l in rows] == [*fitted('vae'), *fitted('svae'), *fitted('vpga'), 'vqvae', *fitted('introvae')], report
+    assert [l.split('|')[1].strip() for l in rows] == [*fitted('vae'), *fitted('svae'), *fitted('vpga'), 'vqvae', *fitted('introvae'), *fitted('softintrovae')], report
     cells = [[c.strip() for c in l.split('|')[1:-1]] for l in rows]
     for j, col in enumerate(header):
         if col in ('model', 'train_time_s'): continue
@@ -26,7 +26,7 @@ def test_compare_all_models(tmp_path):
     for section in ('## Grading from few labels', '## Anomaly detection', '## Disentanglement', 'true factors + noise (ceiling)',
                     '| mean healthy knee |', '| pixels: PCA |'): assert section in report, section
     df = pd.read_csv(out/'comparison.csv', index_col=0)
-    assert len(df) == 5 and all(math.isfinite(v) for v in df['psnr_mean'])
+    assert len(df) == 6 and all(math.isfinite(v) for v in df['psnr_mean'])
     for f in ('recon', 'samples', 'intervals', 'grading', 'anomaly_pr', 'anomaly_maps'): assert (out/'figures'/f'{f}.png').is_file(), f
     for m in df.index:
         for f in ('recon', 'samples', 'loss', 'traversals', 'interpolation', 'residuals'):
