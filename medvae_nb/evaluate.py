@@ -163,8 +163,9 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
     save_figure(show_grid(torch.cat([x] + recs), nrows=1 + len(recs), size=1.2,
                            suptitle='held-out knees (top row), then the reconstructions of: ' + ', '.join(trained)), figs/'recon.png')
     labels = [name if prior == 'own' else f'{name}, fitted prior' for name, prior in rows]
-    save_figure(show_grid(torch.cat(smps), nrows=len(smps), size=1.2, titles=[l if j == 0 else '' for l in labels for j in range(n)],
-                          suptitle='prior samples: a row per model and prior'), figs/'samples.png')
+    fig = show_grid(torch.cat(smps), nrows=len(smps), size=1.2, suptitle='prior samples: a row per model and prior')
+    for ax, label in zip(fig.axes[::n], labels): ax.set_title(label, fontsize=9, loc='left') # from the row's left edge: long labels fit
+    save_figure(fig, figs/'samples.png')
 
 # %% ../nbs/12b_evaluate.ipynb #c8d16406
 PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees
