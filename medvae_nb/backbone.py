@@ -98,6 +98,7 @@ def group_norm_cl(x:Tensor, # `(N, C, H, W)` in channels-last memory
 
 def _is_cl(x:Tensor)->bool: return x.ndim == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
 
+# %% ../nbs/03_backbone.ipynb #b8143f2e
 class GroupNorm(nn.GroupNorm):
     "`nn.GroupNorm` that uses `group_norm_cl` for bf16 channels-last inputs on the CPU, where PyTorch's kernel is slow."
     fused_silu = False # set by `fuse_norm_act`: this norm also applies the SiLU after it, in one compiled kernel

@@ -30,10 +30,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps dispatch modes (FlopCounterMode's base too)
 
 # %% auto #0
-__all__ = ['SIZE_MARKERS', 'OP_KINDS', 'BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch',
-           'loader_rates', 'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp',
-           'rate_cols', 'bench_row', 'row_in_subprocess', 'bench', 'roofline_figure', 'op_kind', 'op_breakdown',
-           'bench_table', 'write_rows', 'check_bench_flags', 'medvae_bench', 'valid_loss_at']
+__all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates', 'TrafficCounter',
+           'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp', 'rate_cols', 'bench_row',
+           'row_in_subprocess', 'bench', 'bench_table', 'write_rows', 'check_bench_flags', 'medvae_bench',
+           'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -179,6 +179,7 @@ def widest_conv(model:nn.Module, x:torch.Tensor)->tuple: # (the convolution, the
     conv = max(shapes, key=lambda c: (c.in_channels * c.out_channels, shapes[c][-1]))
     return conv, shapes[conv]
 
+# %% ../nbs/14_bench.ipynb #3abef384
 def _timed(once, clock, dev, min_time:float):
     "A block that repeats `once` for about `min_time` seconds and returns its duration, and the number of repeats."
     once(); t0 = clock(); once(); reps = max(1, round(min_time / max(clock() - t0, 1e-6)))
@@ -224,6 +225,26 @@ def rate_cols(times:dict, # loop name -> median seconds per block ('learner', 'p
             'learner_gflop_s': round(gflop_per_img * r['learner'], 1), 'peak_fraction': round(gflop_per_img * r['learner'] / peak_gflop_s, 3),
             **{f'{k}_vs_plain': round(r[k] / r['plain'], 3) for k in r if k not in ('learner', 'plain', 'naive_fp32')}} # --compile, --fuse
 
+# %% ../nbs/14_bench.ipynb #c6e66a40
+def _loop_blocks(learn, timer, m0, train, bs:int, clock, compile:bool=False, fuse:bool=False)->tuple:
+    "A plain DataLoader over `train` and the timed blocks of a bench row: the learner, the bare loop with its defaults, the naive fp32 loop (and the compiled and fused loops)."
+    dev, amp, cl = default_device(), learner_amp(learn), learn.channels_last
+    loader = torch.utils.data.DataLoader(train, batch_size=bs, shuffle=True, drop_last=True, pin_memory=dev.type == 'cuda')
+    bare_loop = partial(bare_epoch, loader=loader, phases=m0.phases, clock=clock)
+    def learner_block():
+        with learn.no_bar(), learn.no_logging(): learn.fit(1)
+        return timer.times[-1]
+    def fresh(): # a copy of the model in the learner's memory format, for a bare loop of the learner's defaults
+        m = copy.deepcopy(m0).to(dev)
+        return m.to(memory_format=torch.channels_last) if cl else m
+    adamw = partial(fast_adamw(dev), weight_decay=0.)
+    blocks = dict(learner=learner_block, plain=bare_loop(fresh(), adamw, amp, cl),
+                  naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
+    if compile: blocks['compile'] = bare_loop(torch.compile(fresh()), adamw, amp, cl)
+    if fuse: blocks['fused'] = bare_loop(fuse_norm_act(fresh()), adamw, amp, cl)
+    return loader, blocks
+
+# %% ../nbs/14_bench.ipynb #cdec0706
 def bench_row(model:str='vae', # registered model name
               size:int=64, # image side in px
               steps:int=20, # timed training steps per loop (in blocks of `block`)
@@ -247,20 +268,7 @@ def bench_row(model:str='vae', # registered model name
     learn = vae_learner(make_dls(train, valid, bs=bs, device=dev), copy.deepcopy(m0), kl_warmup=0, cbs=[timer]) # the bare loop's work, no more
     learn.create_opt()
     amp, cl = learner_amp(learn), learn.channels_last
-    loader = torch.utils.data.DataLoader(train, batch_size=bs, shuffle=True, drop_last=True, pin_memory=dev.type == 'cuda')
-    bare_loop = partial(bare_epoch, loader=loader, phases=m0.phases, clock=clock)
-
-    def learner_block():
-        with learn.no_bar(), learn.no_logging(): learn.fit(1)
-        return timer.times[-1]
-    def fresh(): # a copy of the model in the learner's memory format, for a bare loop of the learner's defaults
-        m = copy.deepcopy(m0).to(dev)
-        return m.to(memory_format=torch.channels_last) if cl else m
-    adamw = partial(fast_adamw(dev), weight_decay=0.)
-    blocks = dict(learner=learner_block, plain=bare_loop(fresh(), adamw, amp, cl),
-                  naive_fp32=bare_loop(copy.deepcopy(m0).to(dev), torch.optim.Adam, None, False))
-    if compile: blocks['compile'] = bare_loop(torch.compile(fresh()), adamw, amp, cl)
-    if fuse: blocks['fused'] = bare_loop(fuse_norm_act(fresh()), adamw, amp, cl)
+    loader, blocks = _loop_blocks(learn, timer, m0, train, bs, clock, compile, fuse)
     x, m_dev = next(iter(loader))[0].to(dev), m0.to(dev) # every loop trains a copy; `step_cost` steps on one of its own
     cost = step_cost(m_dev, x[:2], bs, amp)
     (blocks['peak'], peak_gflop), (blocks['stream'], stream_gb) = peak_block(*widest_conv(m_dev, x), amp, cl, clock), stream_block(dev, clock=clock)
@@ -300,82 +308,6 @@ def bench(models=('vae',), # model names
         rows.append(row)
         if progress: progress(row)
     return rows
-
-# %% ../nbs/14_bench.ipynb #2535c48f
-SIZE_MARKERS = {64: 'o', 128: 's', 256: '^', 512: 'D', 1024: 'P'} # image side in px -> marker of the roofline figure
-
-def roofline_figure(rows:list, # rows of `bench` with the roofline columns
-                    ax=None, # draw the roofline here only; None: a new figure with the roofline and the peak fractions
-                    goals:dict=None): # horizontal lines on the fraction panel, label -> fraction
-    "Achieved training GFLOP/s against arithmetic intensity (FLOP per byte moved) for `rows`, under the measured ceilings; and each row's share of the compute ceiling."
-    import matplotlib.pyplot as plt
-    rows = [r for r in rows if r.get('peak_gflop_s')]
-    if ax is None: fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw=dict(width_ratios=(3, 2)))
-    else: fig, ax2 = ax.figure, None
-    intensity = {id(r): r['gflop_per_img'] * 1e3 / r['mb_per_img'] for r in rows}
-    peak, bw = statistics.median(r['peak_gflop_s'] for r in rows), statistics.median(r['mem_gb_s'] for r in rows)
-    lo, hi = min(intensity.values()) / 8, max(peak / bw, max(intensity.values())) * 4
-    xs = [lo * (hi / lo) ** (i / 99) for i in range(100)]
-    ax.loglog(xs, [min(peak, bw * x) for x in xs], 'k-', lw=1.5,
-              label=f"ceilings: widest 3×3 conv {peak:.0f} GFLOP/s, copy {bw:.0f} GB/s")
-    models, sizes = list(dict.fromkeys(r['model'] for r in rows)), sorted({r['size'] for r in rows})
-    colour = {m: f'C{i}' for i, m in enumerate(models)}
-    for m in models:
-        rs = sorted((r for r in rows if r['model'] == m), key=lambda r: r['size'])
-        ax.plot([intensity[id(r)] for r in rs], [r['learner_gflop_s'] for r in rs], '-', color=colour[m], lw=1, label=m)
-        for r in rs: ax.plot(intensity[id(r)], r['learner_gflop_s'], SIZE_MARKERS.get(r['size'], 'o'), color=colour[m], ms=6)
-    for s in sizes: ax.plot([], [], SIZE_MARKERS.get(s, 'o'), color='grey', label=f'{s} px')
-    ax.set_ylim(min(r['learner_gflop_s'] for r in rows) / 3, peak * 2)
-    plain = plt.matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}') # 60, not 6×10¹
-    ax.xaxis.set_major_formatter(plain); ax.yaxis.set_major_formatter(plain); ax.yaxis.set_minor_formatter(plain)
-    ax.set_xlabel('arithmetic intensity: FLOP per byte read or written (a lower bound)')
-    ax.set_ylabel('training GFLOP/s (learner)'); ax.legend(fontsize=7, loc='lower right', ncol=2); ax.grid(True, which='both', alpha=0.2)
-    if ax2 is not None:
-        w = 0.8 / len(sizes) # one bar per size in each model's group, told apart by hatching
-        for j, s in enumerate(sizes):
-            hatch = ('', '///', '...', 'xxx', '---')[j % 5]
-            for k, m in enumerate(models):
-                r = next((r for r in rows if r['model'] == m and r['size'] == s), None)
-                if r: ax2.bar(k + (j - (len(sizes) - 1) / 2) * w, r['peak_fraction'], w, color=colour[m], hatch=hatch, edgecolor='white')
-            ax2.bar(0, 0, 0, color='lightgrey', hatch=hatch, edgecolor='white', label=f'{s} px') # the legend's entry
-        for label, g in (goals or {}).items():
-            ax2.axhline(g, color='k', ls='--', lw=0.8)
-            ax2.annotate(label, (-0.45, g), xytext=(0, 2), textcoords='offset points', fontsize=7,
-                         bbox=dict(fc='white', ec='none', alpha=0.85, pad=1))
-        ax2.set_xticks(range(len(models)), models); ax2.set_ylim(0, 1); ax2.set_xlim(-0.5, len(models) - 0.5)
-        ax2.set_ylabel('peak_fraction: share of the conv ceiling'); ax2.legend(fontsize=7, loc='upper right')
-    fig.tight_layout()
-    return fig
-
-OP_KINDS = (('convolution', ('conv',)), # kind -> substrings of aten operator names (`op_breakdown`)
-            ('matmul', ('mm', 'addmm', 'linear', 'bmm')), ('group norm', ('group_norm',)),
-            ('activation', ('silu', 'sigmoid', 'relu', 'gelu', 'tanh')), ('up/down-sampling', ('upsample', 'pool', 'interpolate')),
-            ('optimiser', ('adam', '_foreach', 'lerp', 'addcdiv', 'addcmul')),
-            ('copies and fills', ('copy', 'clone', 'contiguous', 'to_dense', 'reorder', 'cat', 'fill', 'zero', 'empty')))
-
-def op_kind(name:str)->str:
-    "The kind of the aten operator `name` (`OP_KINDS`), or 'other elementwise'."
-    return next((kind for kind, keys in OP_KINDS if any(k in name for k in keys)), 'other elementwise')
-
-def op_breakdown(model:str='vae', size:int=128, bs:int=8, precision:str=None, seed:int=0)->pd.DataFrame:
-    "Where one training step's CPU time goes, by operator kind: `torch.profiler` over a step after a warm-up step."
-    torch.manual_seed(seed)
-    images, dev = phantom_images(size, bs, seed)[0], torch.device('cpu')
-    ds = ArrayDataset(images)
-    learn = vae_learner(make_dls(ds, ds, bs=bs, device=dev), create_model(model, size), kl_warmup=0,
-                        precision=precision or 'auto') # its precision and memory format, as training chooses them
-    m, amp, cl = learn.model, learner_amp(learn), learn.channels_last
-    x = torch.as_tensor(images)
-    if cl: x = x.contiguous(memory_format=torch.channels_last)
-    groups = phase_params(m, m.phases)
-    opt = fast_adamw(dev)([dict(params=g) for g in groups], lr=1e-3)
-    bare_step(m, x, opt, groups, m.phases, amp)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof: bare_step(m, x, opt, groups, m.phases, amp)
-    ops = pd.DataFrame([dict(op=e.key, ms=e.self_cpu_time_total / 1e3, calls=e.count) for e in prof.key_averages()])
-    ops = ops[ops.op.str.startswith('aten::')].assign(kind=lambda d: d.op.map(op_kind)) # operators, not the wrappers around them
-    by_kind = ops.groupby('kind').agg(ms=('ms', 'sum'), calls=('calls', 'sum'),
-                                      top_op=('op', lambda s: s.loc[ops.loc[s.index, 'ms'].idxmax()]))
-    return by_kind.assign(ms=by_kind.ms.round(1), share=(by_kind.ms / by_kind.ms.sum()).round(3)).sort_values('ms', ascending=False)
 
 # %% ../nbs/14_bench.ipynb #36b7f28e
 BENCH_COLS = ('model', 'size', 'bs', 'precision', 'learner_img_s', 'plain_img_s', 'naive_fp32_img_s', 'learner_vs_plain',
@@ -425,6 +357,7 @@ def check_bench_flags(fail, # `partial(exit_usage, prog)`
         except OSError as e: fail(f"--json {json}: cannot write there ({e.strerror or e})")
     return names
 
+# %% ../nbs/14_bench.ipynb #62526450
 @call_parse
 def medvae_bench(
     model:str='vae', # a model, comma-separated models, or 'all'

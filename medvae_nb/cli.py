@@ -6,7 +6,8 @@ Docs: https://medvae-nb.github.io/medvae-nb/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #b7e24a15
 from __future__ import annotations
-import json, shutil, sys, warnings
+import inspect, json, re, shutil, sys, typing, warnings
+from typing import Annotated
 # a console script's stderr is for its own messages: hide a deprecation notice that torch prints at import
 warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated', category=FutureWarning)
 from pathlib import Path
@@ -15,53 +16,49 @@ from .phantom import write_phantom
 from .core import UsageError, exit_usage, warnings_as_lines
 from .shipped import check_not_shipped
 from dataclasses import fields
-from .train import TrainConfig, Interrupted, MAX_SEED, check_out, train_run, resume_run, run_finished, epochs_done, parse_hparams, refit_prior
+from .runs import MAX_SEED, check_out, parse_hparams
+from .train import TrainConfig, Interrupted, train_run, resume_run, run_finished, epochs_done, refit_prior
 from .evaluate import eval_run, eval_dest
 from .compare import compare, compare_pretrained
 from .speed import tune_malloc
 
 # %% auto #0
-__all__ = ['MAX_PHANTOM_N', 'medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare', 'medvae_fit_prior', 'medvae_phantom']
+__all__ = ['MAX_PHANTOM_N', 'config_docs', 'config_flags', 'medvae_train', 'medvae_eval', 'parse_seeds', 'medvae_compare',
+           'medvae_fit_prior', 'medvae_phantom']
 
 # %% ../nbs/13_cli.ipynb #5953ca3a
-_D = TrainConfig() # the flags' defaults are the configuration's
+def config_docs(cls)->dict:
+    "The comment after each field of the dataclass `cls`, by field name: the help of the flags made from it."
+    field = re.compile(r'^\s+(\w+)\s*:[^#]*#\s*(.+)$')
+    return {m[1]: m[2] for l in inspect.getsource(cls).splitlines() if (m := field.match(l))}
+
+def config_flags(cls, but=()):
+    "Decorator: the fields of the dataclass `cls` (but `but`) become keyword flags of a `call_parse` function, with `cls`'s defaults and comments."
+    docs, hints, dflt = config_docs(cls), typing.get_type_hints(cls), cls()
+    def deco(f):
+        sig = inspect.signature(f, eval_str=True)
+        own = [p.replace(kind=p.KEYWORD_ONLY) for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
+        flags = [inspect.Parameter(k.name, inspect.Parameter.KEYWORD_ONLY, default=getattr(dflt, k.name),
+                                   annotation=Annotated[hints[k.name], docs.get(k.name, '')])
+                 for k in fields(cls) if k.name not in but and k.name not in sig.parameters]
+        f.__signature__ = sig.replace(parameters=flags + own) # the configuration's flags first
+        return f
+    return deco
 
 @call_parse
-def medvae_train(
-    model:str=_D.model, # model to train: vae, svae, vpga, vqvae, introvae, softintrovae
-    data:str=_D.data, # 'phantom' (the embedded default), a folder (images, DICOM, HDF5, MRNet .npy) or a manifest CSV
-    size:int=_D.size, # image side in pixels, a power of two from 32 to 1024
-    epochs:int=_D.epochs, # training epochs
-    bs:int=_D.bs, # batch size
-    n:int=_D.n, # number of phantom images (with --data phantom)
-    out:str=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)
-    seed:int=_D.seed, # random seed (phantom, split, initialisation)
-    lr:float=_D.lr, # peak learning rate of the one-cycle schedule (default: the model's `default_lr`)
-    kl_warmup:float=_D.kl_warmup, # fraction of training over which the KL weight rises to 1
-    precision:str=_D.precision, # auto, bf16, fp16 or fp32
-    zdim:int=_D.zdim, # latent size (default: the model's)
-    hparams:str=None, # further model hyper-parameters as NAME=VALUE pairs, e.g. 'sigma=0.03' (each model's notebook lists them)
-    skip_bad:bool=_D.skip_bad, # train on the readable files of --data and list the others in bad_files.csv
-    format:str=_D.format, # layout of --data: auto, folder, kaggle, dicom, hdf5, npy, manifest
-    key:str=_D.key, # HDF5 dataset to read (default: reconstruction_esc, reconstruction_rss or echo1)
-    axis:int=_D.axis, # volumes: the axis to slice along
-    n_slices:int=_D.n_slices, # volumes: slices per volume, evenly spaced over the central 80% (default: all)
-    bilateral:bool=_D.bilateral, # split each radiograph into its two knees
-    cache_dir:str=_D.cache_dir, # keep resized images here (16-bit .npy) to make later epochs and runs fast
-    checkpointing:bool=_D.checkpointing, # activation checkpointing: less memory, more compute (for 512-1024 px)
-    accum:int=_D.accum, # gradient accumulation: one optimiser step every ACCUM batches
-    fuse:bool=_D.fuse, # fuse each group norm with its SiLU into one compiled kernel: a few % faster, a slower first step
-    init:str=_D.init, # start from these weights (fine-tune): a run folder or a shipped model's name, e.g. vae-64px
-    force:bool=False, # allow --out to be a folder that already holds files
-    resume:str=None, # continue the killed run in this folder from its last complete epoch (other flags are ignored)
-):
+@config_flags(TrainConfig, but=('kl_grades', 'model_kw'))
+def medvae_train(out:str=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)
+                 hparams:str=None, # further model hyper-parameters as NAME=VALUE pairs, e.g. 'sigma=0.03' (each model's notebook lists them)
+                 force:bool=False, # allow --out to be a folder that already holds files
+                 resume:str=None, # continue the killed run in this folder from its last complete epoch (other flags are ignored)
+                 **flags): # `TrainConfig`'s fields: its defaults and comments are these flags' defaults and help
     "Train a VAE variant and write a run folder with the model, metrics, history and figures."
-    loc = dict(locals()) # the flags, by name: those of `TrainConfig` go to `train_run`
     tune_malloc() # this process is ours: let it reuse its training buffers (04a_speed)
-    with warnings_as_lines('medvae-train') as shown: out = _train_flags(loc, resume, out, force, hparams, model)
+    with warnings_as_lines('medvae-train') as shown: out = _train_flags(flags, resume, out, force, hparams)
     if out is not None: _report_run(out, shown) # None: a rank other than 0 of a multi-process run; rank 0 reports
 
-def _train_flags(loc:dict, resume, out, force, hparams, model)->Path|None:
+# %% ../nbs/13_cli.ipynb #c3720e90
+def _train_flags(flags:dict, resume, out, force, hparams)->Path|None:
     try:
         if resume is not None:
             check_not_shipped(resume, '--resume')
@@ -71,8 +68,8 @@ def _train_flags(loc:dict, resume, out, force, hparams, model)->Path|None:
                 return None
             return resume_run(resume)
         else:
-            cfg = {f.name: loc[f.name] for f in fields(TrainConfig) if f.name in loc}
-            return train_run(out=out, force=force, **dict(cfg, model_kw=parse_hparams(hparams, model)))
+            model = flags.get('model', TrainConfig.model)
+            return train_run(out=out, force=force, **dict(flags, model_kw=parse_hparams(hparams, model)))
     except UsageError as e: exit_usage('medvae-train', e)
     except Interrupted as e: # Ctrl-C: one line, and the run stays resumable
         print(f"medvae-train: {e}", file=sys.stderr)

@@ -18,8 +18,8 @@ from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores
 from .metrics import t_interval, METRIC_BOUNDS
 from .explore import save_figure, encode_all, decode_all, informative_dims
 from dataclasses import asdict
-from .train import check_out, check_train_args, train_run, resume_run, run_finished, check_config, TrainConfig
-from .runs import latest_checkpoint, hold_run
+from .train import train_run, resume_run, run_finished, check_config, TrainConfig
+from .runs import latest_checkpoint, hold_run, check_out, check_train_args
 from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_figures, eval_run
 
 # %% auto #0
@@ -147,6 +147,7 @@ def pr_figure(ev:dict)->plt.Figure:
     ax.legend(fontsize=7); ax.grid(alpha=0.3); fig.tight_layout()
     return fig
 
+# %% ../nbs/12c_compare.ipynb #d6091c39
 def anomaly_maps_figure(ev:dict, k:int=4)->plt.Figure:
     "The first `k` held-out knees with findings (top row), then each method's residual map, the findings outlined in cyan."
     idx, rows = np.flatnonzero(ev['sick'])[:k], ['knee', *ev['maps']]
@@ -279,6 +280,7 @@ def write_report(out:Path, # the report's folder: report.md, comparison.json, fi
     "Write `report.md` with every table, interval and figure of a comparison, and `comparison.json`, all together; returns the report."
     with staged(out) as tmp: return _write_report(tmp, title, setting, scores, trained, healthy_only)
 
+# %% ../nbs/12c_compare.ipynb #c9a7df94
 def _write_report(out:Path, title:str, setting:str, scores:list, trained:dict, healthy_only:bool)->str:
     figs = out/'figures'; figs.mkdir(parents=True, exist_ok=True)
     models, k = list(trained), len(scores)
@@ -353,13 +355,8 @@ def _run_state(run:Path, kw:dict)->str:
 
 
 # %% ../nbs/12c_compare.ipynb #63402dc1
-def compare(models=None, # model names; default every registered model
-            size:int=64, epochs:int=4, n:int=1024, bs:int=16,
-            out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
-            progress:bool=True,
-            seeds=None, # training seeds, e.g. (0, 1, 2): every model trains once per seed; default `(seed,)`
-            resume:bool=False)->pd.DataFrame: # continue the comparison in `out`: keep its finished runs, resume a killed one, train the rest
-    "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
+def _compare_args(models, size, epochs, bs, n, seed, seeds, n_eval, resume, out)->tuple:
+    "`compare`'s models and seeds, with every flag checked before the first model trains."
     import_variants()
     models = [m for m in VARIANTS if m in MODELS] if models is None else list(models)
     for m in models: model_class(m, f"--models {','.join(models)}", UsageError)
@@ -369,6 +366,16 @@ def compare(models=None, # model names; default every registered model
         for name in models: check_train_args(name, 'phantom', size, epochs, bs, n, seed=s) # every flag, before the first model trains
     if n_eval < 8: raise UsageError(f"--n-eval {n_eval}: must be at least 8")
     if resume and not Path(out).is_dir(): raise UsageError(f"--out {out}: no comparison to resume there (no such folder)")
+    return models, seeds
+
+def compare(models=None, # model names; default every registered model
+            size:int=64, epochs:int=4, n:int=1024, bs:int=16,
+            out:str|Path='compare', seed:int=0, n_eval:int=256, force:bool=False, kl_grades=None,
+            progress:bool=True,
+            seeds=None, # training seeds, e.g. (0, 1, 2): every model trains once per seed; default `(seed,)`
+            resume:bool=False)->pd.DataFrame: # continue the comparison in `out`: keep its finished runs, resume a killed one, train the rest
+    "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
+    models, seeds = _compare_args(models, size, epochs, bs, n, seed, seeds, n_eval, resume, out)
     out = Path(out) if resume else check_out(out, force)
     with hold_run(out): # one comparison per folder at a time
         folder = lambda s, name: out/name if len(seeds) == 1 else out/f'seed-{s}'/name

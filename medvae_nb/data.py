@@ -127,6 +127,7 @@ def _mrnet_labels(path:Path)->dict:
         if labels: break
     return labels
 
+# %% ../nbs/02b_data.ipynb #2383301d
 def list_files(path:str|Path, # a folder, or a manifest CSV
                format:str='auto', # one of `FORMATS`, or 'auto' (`detect_format`)
               )->list: # dicts with path, label, split
@@ -211,6 +212,7 @@ def scan_data(path:str|Path, # folder or manifest CSV
         raise ValueError(f"--key {key}: none of the {len(bad)} volume(s) holds a dataset of that name; {bad[0]['path']}: {bad[0]['reason']}")
     return items, pd.DataFrame(bad, columns=['path', 'reason'])
 
+# %% ../nbs/02b_data.ipynb #b69c2452
 @delegates(scan_data, but=['path', 'check'])
 def scan_folder(path:str|Path, check:bool=True, **kwargs)->tuple:
     "The readable files below `path` and a DataFrame of the bad ones (`scan_data` for one-file-one-image folders)."

@@ -17,12 +17,12 @@ from .core import load_model, atomic_write, UsageError, json_safe, staged, PRIOR
 from .shipped import load_any, pretrained_dir, checksum_lines, inside, is_shipped, check_not_shipped
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
-from .runs import hold_run
+from .runs import hold_run, MAX_SEED, available_memory
 from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval, METRIC_BOUNDS
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, TrainConfig, MAX_SEED, available_memory, fit_folder_prior
+from .train import run_finished, EVAL_FIGURES, TrainConfig, fit_folder_prior
 
 # %% auto #0
 __all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'CLEAN_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS',
@@ -129,6 +129,7 @@ def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped m
     finally:
         if fresh and dest.is_dir() and {p.name for p in dest.iterdir()} <= {'run.lock'}: shutil.rmtree(dest, ignore_errors=True) # nothing written: nothing left
 
+# %% ../nbs/12b_evaluate.ipynb #638de420
 def _eval_into(model, run:Path, n:int, seed:int, source:str=None)->dict:
     "Evaluate `model` on `n` phantom knees of `seed`; add the scores to `run/metrics.json` and the latent figures to `run/figures`, together."
     batch = KneePhantom(model.img_size).generate(n, seed=seed)
@@ -301,6 +302,7 @@ def chain_history(before:pd.DataFrame, after:pd.DataFrame)->pd.DataFrame:
     after = after.assign(epoch=after['epoch'] + len(before), stage=int(stage.max()) + 1)
     return pd.concat([before.assign(stage=stage), after], ignore_index=True)
 
+# %% ../nbs/12b_evaluate.ipynb #094a2fdc
 def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
              dest:str|Path=None, # default `pretrained_dir()/<model>-<size>px`
              limits=(), # known limits, in sentences, for the card
@@ -361,6 +363,7 @@ def _goal_cell(goal, v)->str:
     op, t = goal
     return f"{op} {t:g} " + ('✓' if (v >= t if op == '≥' else v <= t) else '✗ (missed)')
 
+# %% ../nbs/12b_evaluate.ipynb #2f80b99d
 CARD_TEMPLATE = """# {key}: {title}, trained on the knee phantom
 
 **Synthetic phantom only, not for diagnosis.** This model has seen nothing but the procedural knee radiographs of
@@ -420,6 +423,7 @@ against the phantom's true factors (goal: a drop of at most 0.1; largest drop {m
 {files}
 """ # the model card's text; `model_card` fills in its fields
 
+# %% ../nbs/12b_evaluate.ipynb #24a25cfa
 def model_card(folder:str|Path)->str:
     "The model card (README.md) of the shipped model in `folder`, from its `metrics.json`, `train.json` and files alone."
     folder = Path(folder)

@@ -207,13 +207,15 @@ class LatentExplorer:
         self.decode_ms = 1000 * (time.perf_counter() - t)
         self.status.value = f'<small>{self.model.name} · {self._img.shape[0]} px · {self.decode_ms:.0f} ms</small>'
 
-    def current(self)->np.ndarray:
-        "The displayed image, (H, W) floats in [0, 1] at the model's resolution."
-        return self._img.copy()
-
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+# %% ../nbs/11_explore.ipynb #6e70bd09
+@patch
+def current(self:LatentExplorer)->np.ndarray:
+    "The displayed image, (H, W) floats in [0, 1] at the model's resolution."
+    return self._img.copy()
 
 # %% ../nbs/11_explore.ipynb #2bb307a9
 import ipywidgets as W

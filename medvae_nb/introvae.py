@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 import torch.nn.functional as F
+from fastcore.basics import patch
 from fastai.callback.core import Callback
 from .core import Phase, register_model
 from .backbone import n_stages
@@ -152,23 +153,26 @@ class IntroVAE(GaussianAutoencoder):
         return dict(recon=torch.sigmoid(logits), logits=logits, fake=torch.sigmoid(logits_p),
                     mu=mu, logvar=logvar, z=z, z_p=z_p)
 
-    def energies(self, imgs:Tensor)->tuple:
-        "Batch-mean KL that the encoder gives the two halves of `imgs` (reconstructions, then samples)."
-        return tuple(kl_div(*self.posterior(imgs)).view(2, -1).mean(1))
+# %% ../nbs/09_introvae.ipynb #ef36c4a3
+@patch
+def energies(self:IntroVAE, imgs:Tensor)->tuple:
+    "Batch-mean KL that the encoder gives the two halves of `imgs` (reconstructions, then samples)."
+    return tuple(kl_div(*self.posterior(imgs)).view(2, -1).mean(1))
 
-    def loss(self, x, out):
-        xr, xp = out['recon'], out['fake']
-        rec = (xr - x).pow(2).flatten(1).sum(1).mean()
-        kl_real = kl_div(out['mu'], out['logvar']).mean()
-        both = torch.cat([xr, xp])
-        if torch.is_grad_enabled(): # one encoder batch: detached copies for enc_loss, attached ones for dec_loss
-            kl = kl_div(*self.posterior(torch.cat([both.detach(), both]))).view(4, -1).mean(1)
-            kl_rec_ng, kl_fake_ng, kl_rec, kl_fake = kl.unbind()
-        else: kl_rec_ng, kl_fake_ng = kl_rec, kl_fake = self.energies(both)
-        if self.introspective:
-            hinge = F.relu(self.m - kl_rec_ng) + F.relu(self.m - kl_fake_ng)
-            enc_loss = self.beta * rec + kl_real + self.alpha * 0.5 * hinge
-            dec_loss = self.beta * rec + self.alpha_dec * 0.5 * (kl_rec + kl_fake)
-        else: enc_loss, dec_loss = self.beta * rec + kl_real, self.beta * rec # `train_vae`, with L_AE weighted as after it
-        return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
-                    kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake)
+@patch
+def loss(self:IntroVAE, x, out):
+    xr, xp = out['recon'], out['fake']
+    rec = (xr - x).pow(2).flatten(1).sum(1).mean()
+    kl_real = kl_div(out['mu'], out['logvar']).mean()
+    both = torch.cat([xr, xp])
+    if torch.is_grad_enabled(): # one encoder batch: detached copies for enc_loss, attached ones for dec_loss
+        kl = kl_div(*self.posterior(torch.cat([both.detach(), both]))).view(4, -1).mean(1)
+        kl_rec_ng, kl_fake_ng, kl_rec, kl_fake = kl.unbind()
+    else: kl_rec_ng, kl_fake_ng = kl_rec, kl_fake = self.energies(both)
+    if self.introspective:
+        hinge = F.relu(self.m - kl_rec_ng) + F.relu(self.m - kl_fake_ng)
+        enc_loss = self.beta * rec + kl_real + self.alpha * 0.5 * hinge
+        dec_loss = self.beta * rec + self.alpha_dec * 0.5 * (kl_rec + kl_fake)
+    else: enc_loss, dec_loss = self.beta * rec + kl_real, self.beta * rec # `train_vae`, with L_AE weighted as after it
+    return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
+                kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake)

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 import torch
 from torch import nn, Tensor
+from fastcore.basics import patch
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelBackwardException, CancelBatchException, CancelFitException
 import fastai.callback.schedule # Learner.fit_one_cycle, lr_find
@@ -75,6 +76,7 @@ def phase_splitter(model:LatentModel)->list:
     "One parameter group per phase of `model` (fastai splitter)."
     return phase_params(model, model.phases)
 
+# %% ../nbs/04c_learner.ipynb #ab453cde
 class PhasesCallback(Callback):
     "Back-propagate each phase's loss term into that phase's parameters only; step and re-run the forward pass before a `fresh_forward` phase."
     order = 5
@@ -139,6 +141,7 @@ class KLWarmup(Callback):
 def _nonfinite_terms(terms:dict)->list:
     return [k for k, v in terms.items() if k != 'loss' and not torch.isfinite(v).all()]
 
+# %% ../nbs/04c_learner.ipynb #4062caa9
 class NonFiniteGuard(Callback):
     "On a non-finite loss or gradient: roll back to the epoch's start and lower the learning rate once; stop at the next."
     order = 61 # after ParamScheduler (60) has set the batch's learning rate
@@ -183,14 +186,17 @@ class NonFiniteGuard(Callback):
         bad = _nonfinite_terms(terms) or ['loss']
         vals = ', '.join(f"{k}={v.item():.4g}" for k, v in terms.items())
         self._fail(f"loss term {', '.join(repr(b) for b in bad)} ({vals})")
-    def check_grads(self):
-        "Handle a NaN or infinite gradient as a failure, naming the phase and its loss term."
-        if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.model.parameters()): return # every step: cheap
-        phases = self.model.phases # only on failure: which phase's gradient it is
-        for ph, group in zip(phases, phase_params(self.model, phases)):
-            if any(p.grad is not None and not torch.isfinite(p.grad).all() for p in group):
-                self._fail(f"gradient of loss term {ph.loss!r} (phase {ph.name!r})")
     def before_step(self): self.check_grads()
+
+# %% ../nbs/04c_learner.ipynb #e52a7c01
+@patch
+def check_grads(self:NonFiniteGuard):
+    "Handle a NaN or infinite gradient as a failure, naming the phase and its loss term."
+    if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.model.parameters()): return # every step: cheap
+    phases = self.model.phases # only on failure: which phase's gradient it is
+    for ph, group in zip(phases, phase_params(self.model, phases)):
+        if any(p.grad is not None and not torch.isfinite(p.grad).all() for p in group):
+            self._fail(f"gradient of loss term {ph.loss!r} (phase {ph.name!r})")
 
 # %% ../nbs/04c_learner.ipynb #e4cfc34d
 @delegates(Learner, but=['dls', 'model', 'loss_func', 'splitter', 'metrics'])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math, functools
 import numpy as np
 import pandas as pd
+from scipy import stats
 import torch
 from torch import nn, Tensor
 from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_similarity_index_measure,
@@ -55,23 +56,20 @@ def reconstruction_metrics(model, # a `LatentModel`
 # %% ../nbs/10a_metrics.ipynb #3810e65e
 def bootstrap_ci(values, # per-item values, e.g. the PSNR of each held-out knee
                  n_boot:int=2000, seed:int=0, level:float=0.95, stat=np.mean)->tuple:
-    "Percentile-bootstrap interval `(lo, hi)` of `stat(values)` over resamples of the items."
-    v = np.asarray(values, np.float64)
-    rng = np.random.default_rng(seed)
-    boots = stat(v[rng.integers(0, len(v), (n_boot, len(v)))], axis=1)
-    a = (1 - level) / 2
-    return float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a))
+    "Percentile-bootstrap interval `(lo, hi)` of `stat(values)` over resamples of the items (`scipy.stats.bootstrap`)."
+    ci = stats.bootstrap((np.asarray(values, np.float64),), stat, n_resamples=n_boot, confidence_level=level,
+                         method='percentile', rng=np.random.default_rng(seed)).confidence_interval
+    return float(ci.low), float(ci.high)
 
 def t_interval(values, # one value per independent repetition (at least 2)
                level:float=0.95,
                bounds:tuple=None)->tuple: # the range the quantity cannot leave, e.g. (0, 1): the interval is clipped to it
-    "Student-t interval `(lo, hi)` of the mean of `values`."
-    from scipy import stats
+    "Student-t interval `(lo, hi)` of the mean of `values` (`scipy.stats.t.interval`), clipped to `bounds`."
     v = np.asarray(values, np.float64)
     if len(v) < 2: raise ValueError(f"t_interval needs at least 2 values, got {len(v)}")
-    h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
-    lo, hi = bounds or (-math.inf, math.inf)
-    return float(max(v.mean() - h, lo)), float(min(v.mean() + h, hi))
+    lo, hi = stats.t.interval(level, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    (blo, bhi) = bounds or (-math.inf, math.inf)
+    return float(max(lo, blo)), float(min(hi, bhi))
 
 METRIC_BOUNDS = dict(ssim=(-1, 1), precision=(0, 1), recall=(0, 1), spearman=(-1, 1), accuracy=(0, 1), best_dice=(0, 1),
                      fixed_dice=(0, 1), pixel_auprc=(0, 1), pixel_auroc=(0, 1), image_auroc=(0, 1),
@@ -253,6 +251,7 @@ def _shipped_knee_features()->KneeFeatures:
     "The shipped network, read from disk once per process (`evaluate` scores several models in a row)."
     return load_knee_features()
 
+# %% ../nbs/10a_metrics.ipynb #487176f7
 @torch.no_grad()
 def knee_frechet_distance(real:Tensor, fake:Tensor, # images (N, 1, H, W) and (M, 1, H, W) in [0, 1]
                           net:KneeFeatures=None, bs:int=256)->float:

@@ -6,8 +6,8 @@ Docs: https://medvae-nb.github.io/medvae-nb/phantom.html.md"""
 
 # %% auto #0
 __all__ = ['MASK_NAMES', 'MARGINS', 'FACTOR_NAMES', 'ANATOMY_NAMES', 'JSW_NORMAL_MM', 'COMPARTMENT_X', 'LONG_BONES', 'KL_RULES',
-           'NARROWED_MM', 'KneePhantom', 'ramp', 'long_bone', 'osteophytes', 'sclerosis_band', 'kl_grade',
-           'sample_factors', 'PhantomBatch', 'write_phantom']
+           'NARROWED_MM', 'KneePhantom', 'ramp', 'long_bone', 'osteophytes', 'sclerosis_band', 'narrowing_mask',
+           'kl_grade', 'sample_factors', 'PhantomBatch', 'write_phantom']
 
 # %% ../nbs/01b_phantom.ipynb #6f06be77
 import numpy as np, pandas as pd
@@ -127,6 +127,7 @@ def _knee_frame(self:KneePhantom, factor)->tuple:
     y = self.coords[:, None] - np.float32(factor('shift_y_mm'))
     return co * x + si * y, co * y - si * x
 
+# %% ../nbs/01b_phantom.ipynb #decdd421
 @patch
 def render(self:KneePhantom, f, # factors row (Series or dict)
            noise:bool=None # add quantum noise; default `self.noise`
@@ -137,8 +138,7 @@ def render(self:KneePhantom, f, # factors row (Series or dict)
     A = soft_tissue(X, Y, np.float32(factor('soft_tissue_mm', 110)), px)
     scale, shaft, density, level = factor('bone_scale', 1), factor('shaft_scale', 1), factor('bone_density', 1), factor('sclerosis')
     jsw = {'medial': factor('jsw_medial_mm', 5), 'lateral': factor('jsw_lateral_mm', 6)}
-    deficit = {c: JSW_NORMAL_MM[c] - jsw[c] for c in jsw}
-    affected = max(deficit, key=deficit.get) # the compartment with the larger deficit carries the sclerosis
+    affected = max(jsw, key=lambda c: JSW_NORMAL_MM[c] - jsw[c]) # the compartment with the larger deficit carries the sclerosis
     sizes = {m: factor(f'osteophyte_{m}_mm') for m in MARGINS}
     rs, cs = self._window((-65 * scale, 65 * scale, -250, 250), f) # all bones lie in this window: texture it once
     c0, tex_all = cs.start, self._texture(X[rs, cs], Y[rs, cs], f)
@@ -164,6 +164,16 @@ def render(self:KneePhantom, f, # factors row (Series or dict)
     Ab = long_bone(phi, V, tex, LONG_BONES['tibia'], shaft, scale, density, px)
     sclerose(Ab, rs, cs, below * scale, U, phi)
     A[rs, cs] += Ab
+    self._add_fibula_patella(A, factor, bone_frame, scale, density)
+    masks[2] = narrowing_mask(X, Y, jsw, scale, px)
+    if factor('laterality') >= 0.5: A, masks = A[:, ::-1], masks[:, :, ::-1]
+    return self._expose(A, factor, noise), np.ascontiguousarray(masks)
+
+# %% ../nbs/01b_phantom.ipynb #99f3589d
+@patch
+def _add_fibula_patella(self:KneePhantom, A, factor, bone_frame, scale, density):
+    "Add the attenuation of the fibula and the patella to `A`, in place (`bone_frame` gives each bone's window)."
+    px = np.float32(self.px)
     fdx, fdy = factor('fibula_dx_mm'), factor('fibula_dy_mm')
     rs, cs, U, V, tex = bone_frame(((-55 + fdx) * scale, (-22 + fdx) * scale, (10 + fdy) * scale, 250))
     A[rs, cs] += long_bone(fibula_sdf(U, V, fdx, fdy) * scale, V, tex, LONG_BONES['fibula'], 1., scale, density, px, shift=fdy)
@@ -171,13 +181,17 @@ def render(self:KneePhantom, f, # factors row (Series or dict)
     rs, cs, U, V, tex = bone_frame(((-22 + pdx) * scale, (28 + pdx) * scale, (-65 + pdy) * scale, (-8 + pdy) * scale))
     A[rs, cs] += 0.45 * bone_attenuation(patella_sdf(U, V, pdx, pdy) * scale, 1.5, 20 * scale, 8 * scale, MU['cortex'] * density,
                                          MU['cancellous'] * (1 + 0.35 * tex) * density, px)
-    for c in ('medial', 'lateral'): # joint-space narrowing masks
-        if deficit[c] <= 0: continue
-        cx, y0 = CONDYLES[c][0] * scale, (LATERAL_RISE * scale if c == 'lateral' else 0.)
-        masks[2] |= (np.abs(X - cx) < 13 * scale) & (np.abs(Y + y0 - jsw[c] / 2) < max(jsw[c], 1) / 2 + 1 + px / 2)
-    if factor('laterality') >= 0.5: A, masks = A[:, ::-1], masks[:, :, ::-1]
-    return self._expose(A, factor, noise), np.ascontiguousarray(masks)
 
+def narrowing_mask(X, Y, jsw:dict, scale:float, px:float)->np.ndarray:
+    "The joint-space-narrowing mask: the joint space of each compartment narrower than `JSW_NORMAL_MM`."
+    mask = np.zeros(X.shape, bool)
+    for c in ('medial', 'lateral'):
+        if JSW_NORMAL_MM[c] - jsw[c] <= 0: continue
+        cx, y0 = CONDYLES[c][0] * scale, (LATERAL_RISE * scale if c == 'lateral' else 0.)
+        mask |= (np.abs(X - cx) < 13 * scale) & (np.abs(Y + y0 - jsw[c] / 2) < max(jsw[c], 1) / 2 + 1 + px / 2)
+    return mask
+
+# %% ../nbs/01b_phantom.ipynb #5011c9f6
 @patch
 def _expose(self:KneePhantom, A, factor, noise:bool=None):
     "The radiograph of the attenuation map `A`: transmission with the heel effect, quantum noise at the knee's `dose`, inverted."

@@ -286,6 +286,7 @@ def volume_info(path:str|Path, key:str=None, axis:int=0,
         lo, hi = np.percentile(a, pct)
     return dict(depth=a.shape[axis], lo=float(lo), hi=float(hi))
 
+# %% ../nbs/02a_readers.ipynb #09703eaa
 @functools.lru_cache(maxsize=256)
 def _volume_range(path, key, mtime): return volume_info(path, key)
 

@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/runs.html.md"""
 
 # %% ../nbs/04b_runs.ipynb #32bc0994
 from __future__ import annotations
-import errno, fcntl, json, os, random, shutil, socket, time, warnings
+import errno, fcntl, inspect, json, math, os, random, re, shutil, socket, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
@@ -16,11 +16,14 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.optimizer import OptimWrapper
 from fastcore.meta import delegates
 from safetensors.torch import save_file, load_file
-from .core import save_model, atomic_write, check_safetensors, UsageError
+from .core import save_model, atomic_write, check_safetensors, UsageError, model_class, check_model_args
+from .shipped import check_not_shipped
+from .backbone import n_stages
 
 # %% auto #0
-__all__ = ['History', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint', 'resume_fit', 'RunLocked',
-           'RunLock', 'hold_run', 'check_space']
+__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'History', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint',
+           'resume_fit', 'RunLocked', 'RunLock', 'hold_run', 'check_space', 'check_out', 'available_memory',
+           'check_train_args', 'parse_hparams']
 
 # %% ../nbs/04b_runs.ipynb #f7a8b42f
 class History(Callback):
@@ -218,3 +221,72 @@ def check_space(path:str|Path, # the run folder
         raise OSError(errno.ENOSPC, f"{flag} {path}: {free / 2**20:.0f} MB free, a run of this model needs about "
                       f"{need / 2**20:.0f} MB (model, checkpoint, figures); free some space or choose another folder")
     return need
+
+# %% ../nbs/04b_runs.ipynb #28eaf28c
+def check_out(out:str|Path, # the folder to write into
+              force:bool=False, # allow a folder that already holds files
+              flag:str='--out')->Path:
+    "Check that `out` can be created and written, and that it holds no earlier results unless `force`."
+    out = check_not_shipped(out, flag)
+    if out.exists() and not out.is_dir(): raise UsageError(f"{flag} {out}: exists and is not a folder")
+    if out.exists() and any(p.name != 'run.lock' for p in out.iterdir()) and not force: # a lock alone is what a failed try leaves
+        raise UsageError(f"{flag} {out}: already holds files; choose another folder or pass --force to overwrite")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out/'.write_test'
+        probe.write_text(''); probe.unlink()
+    except OSError as e: raise UsageError(f"{flag} {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+MAX_EPOCHS, MAX_SEED = 100_000, 2**32 - 1
+
+def available_memory()->int|None:
+    "Bytes of memory available to a new process (Linux's MemAvailable), or None where the OS does not say."
+    try: return int(re.search(r'^MemAvailable:\s+(\d+) kB', Path('/proc/meminfo').read_text(), re.M)[1]) * 1024
+    except (OSError, TypeError): return None
+
+def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, seed:int=0, lr:float|None=None,
+                     zdim:int|None=None, precision:str='auto', kl_warmup:float=0.3, cache_dir:str|None=None):
+    "Raise `UsageError` naming the first bad argument of `medvae-train`."
+    model_class(model, f"--model {model}", UsageError)
+    try: n_stages(size)
+    except ValueError: raise UsageError(f"--size {size}: must be a power of two between 32 and 1024") from None
+    for flag, v in (('--epochs', epochs), ('--bs', bs), ('--n', n)):
+        if v < 1: raise UsageError(f"{flag} {v}: must be at least 1")
+    if epochs > MAX_EPOCHS: raise UsageError(f"--epochs {epochs}: at most {MAX_EPOCHS}")
+    if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
+    if lr is not None and not (math.isfinite(lr) and lr > 0): raise UsageError(f"--lr {lr}: must be a positive number")
+    if not (math.isfinite(kl_warmup) and 0 <= kl_warmup <= 1): raise UsageError(f"--kl-warmup {kl_warmup}: must be between 0 and 1")
+    if zdim is not None and zdim < 1: raise UsageError(f"--zdim {zdim}: must be at least 1")
+    if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise UsageError(f"--precision {precision}: choose one of auto, bf16, fp16, fp32")
+    if cache_dir is not None: check_out(cache_dir, force=True, flag='--cache-dir') # a folder this run can write
+    if data == 'phantom':
+        if n < 2: raise UsageError(f"--n {n}: the phantom needs at least 2 knees, one to train on and one to validate")
+        need, free = n * size * size * 4, available_memory() # the knees are rendered and kept as float32
+        if free is not None and need > free:
+            raise UsageError(f"--n {n}: {n} phantom knees at {size} px need about {need / 2**30:.1f} GB of memory; "
+                             f"{free / 2**30:.1f} GB are free")
+    else:
+        p = Path(data)
+        if not p.exists(): raise UsageError(f"--data {data}: no such file or folder")
+        if p.is_dir() and not any(p.iterdir()): raise UsageError(f"--data {data}: folder is empty")
+
+_RUN_ARGS = ('img_size', 'zdim', 'checkpointing') # constructor arguments that have flags of their own
+
+def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigma=0.03,beta=1'
+                  model:str, # the model they are for
+                  flag:str='--hparams')->dict:
+    "Model hyper-parameters from the command line, checked against the model's constructor; `UsageError` names the bad one."
+    import ast
+    if not s: return {}
+    known = [k for k in inspect.signature(model_class(model, f"--model {model}", UsageError).__init__).parameters if k not in ('self', *_RUN_ARGS)]
+    kw = {}
+    for item in (i.strip() for i in s.split(',') if i.strip()):
+        k, eq, v = (t.strip() for t in item.partition('='))
+        if not eq or not k or not v: raise UsageError(f"{flag} {item!r}: expected NAME=VALUE")
+        if k in _RUN_ARGS: raise UsageError(f"{flag} {k}: has a flag of its own (--{'size' if k == 'img_size' else k})")
+        if k not in known: raise UsageError(f"{flag} {k}: model {model} has no such hyper-parameter; it has: {', '.join(known)}")
+        try: kw[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError, MemoryError, RecursionError): kw[k] = v # a bare word, e.g. likelihood=gaussian
+    try: return check_model_args(model, kw, where=flag)
+    except ValueError as e: raise UsageError(str(e)) from None

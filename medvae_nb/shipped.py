@@ -75,6 +75,7 @@ def pretrained_metrics(name:str, size:int=64, root:str|Path=None)->dict:
     if not f.is_file(): raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(pretrained_models(root)) or 'none'}")
     return json.loads(f.read_text())
 
+# %% ../nbs/00b_shipped.ipynb #2772cb9d
 def load_any(src, # a `LatentModel`, a folder written by `save_model` (a run folder), or a shipped model's name
              device='cpu')->LatentModel:
     "The model `src` names: used wherever a run folder or a shipped model's name is accepted (`medvae-eval`, the explorer)."

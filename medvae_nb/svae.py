@@ -98,10 +98,12 @@ class SpatialVAE(LatentModel):
         logits = self.decode_logits(z)
         return dict(recon=torch.sigmoid(logits), logits=logits, mean=mean, log_a=log_a, log_b=log_b, z=z)
 
-    def loss(self, x, out):
-        recon = recon_nll(out['logits'], x, self.likelihood, self.sigma).mean()
-        kl = matrix_normal_kl(out['mean'], out['log_a'], out['log_b']).mean()
-        return dict(loss=recon + self.beta * self.kl_scale * kl, recon=recon, kl=kl)
+# %% ../nbs/06_svae.ipynb #364bdb4b
+@patch
+def loss(self:SpatialVAE, x, out):
+    recon = recon_nll(out['logits'], x, self.likelihood, self.sigma).mean()
+    kl = matrix_normal_kl(out['mean'], out['log_a'], out['log_b']).mean()
+    return dict(loss=recon + self.beta * self.kl_scale * kl, recon=recon, kl=kl)
 
 # %% ../nbs/06_svae.ipynb #5bd61f2f
 @patch

@@ -20,7 +20,8 @@ from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
-from .runs import load_checkpoint, latest_checkpoint, resume_fit, hold_run, check_space
+from .runs import (load_checkpoint, latest_checkpoint, resume_fit, hold_run, check_space, check_out,
+                           check_train_args, parse_hparams, available_memory, MAX_EPOCHS, MAX_SEED)
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
 from .priors import fit_latent_prior
@@ -28,82 +29,13 @@ from torch import Tensor
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
-__all__ = ['MAX_EPOCHS', 'MAX_SEED', 'DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted',
-           'check_out', 'available_memory', 'check_train_args', 'parse_hparams', 'TrainConfig', 'run_dls',
+__all__ = ['DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted', 'TrainConfig', 'run_dls',
            'constant_mse', 'run_divergence', 'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done',
            'run_finished', 'clear_run', 'check_config', 'train_run', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C during training; the message says where, and how to resume."
-
-def check_out(out:str|Path, # the folder to write into
-              force:bool=False, # allow a folder that already holds files
-              flag:str='--out')->Path:
-    "Check that `out` can be created and written, and that it holds no earlier results unless `force`."
-    out = check_not_shipped(out, flag)
-    if out.exists() and not out.is_dir(): raise UsageError(f"{flag} {out}: exists and is not a folder")
-    if out.exists() and any(p.name != 'run.lock' for p in out.iterdir()) and not force: # a lock alone is what a failed try leaves
-        raise UsageError(f"{flag} {out}: already holds files; choose another folder or pass --force to overwrite")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out/'.write_test'
-        probe.write_text(''); probe.unlink()
-    except OSError as e: raise UsageError(f"{flag} {out}: cannot write there ({e.strerror or e})") from None
-    return out
-
-MAX_EPOCHS, MAX_SEED = 100_000, 2**32 - 1
-
-def available_memory()->int|None:
-    "Bytes of memory available to a new process (Linux's MemAvailable), or None where the OS does not say."
-    try: return int(re.search(r'^MemAvailable:\s+(\d+) kB', Path('/proc/meminfo').read_text(), re.M)[1]) * 1024
-    except (OSError, TypeError): return None
-
-def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, seed:int=0, lr:float|None=None,
-                     zdim:int|None=None, precision:str='auto', kl_warmup:float=0.3, cache_dir:str|None=None):
-    "Raise `UsageError` naming the first bad argument of `medvae-train`."
-    model_class(model, f"--model {model}", UsageError)
-    try: n_stages(size)
-    except ValueError: raise UsageError(f"--size {size}: must be a power of two between 32 and 1024") from None
-    for flag, v in (('--epochs', epochs), ('--bs', bs), ('--n', n)):
-        if v < 1: raise UsageError(f"{flag} {v}: must be at least 1")
-    if epochs > MAX_EPOCHS: raise UsageError(f"--epochs {epochs}: at most {MAX_EPOCHS}")
-    if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
-    if lr is not None and not (math.isfinite(lr) and lr > 0): raise UsageError(f"--lr {lr}: must be a positive number")
-    if not (math.isfinite(kl_warmup) and 0 <= kl_warmup <= 1): raise UsageError(f"--kl-warmup {kl_warmup}: must be between 0 and 1")
-    if zdim is not None and zdim < 1: raise UsageError(f"--zdim {zdim}: must be at least 1")
-    if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise UsageError(f"--precision {precision}: choose one of auto, bf16, fp16, fp32")
-    if cache_dir is not None: check_out(cache_dir, force=True, flag='--cache-dir') # a folder this run can write
-    if data == 'phantom':
-        if n < 2: raise UsageError(f"--n {n}: the phantom needs at least 2 knees, one to train on and one to validate")
-        need, free = n * size * size * 4, available_memory() # the knees are rendered and kept as float32
-        if free is not None and need > free:
-            raise UsageError(f"--n {n}: {n} phantom knees at {size} px need about {need / 2**30:.1f} GB of memory; "
-                             f"{free / 2**30:.1f} GB are free")
-    else:
-        p = Path(data)
-        if not p.exists(): raise UsageError(f"--data {data}: no such file or folder")
-        if p.is_dir() and not any(p.iterdir()): raise UsageError(f"--data {data}: folder is empty")
-
-_RUN_ARGS = ('img_size', 'zdim', 'checkpointing') # constructor arguments that have flags of their own
-
-def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigma=0.03,beta=1'
-                  model:str, # the model they are for
-                  flag:str='--hparams')->dict:
-    "Model hyper-parameters from the command line, checked against the model's constructor; `UsageError` names the bad one."
-    import ast
-    if not s: return {}
-    known = [k for k in inspect.signature(model_class(model, f"--model {model}", UsageError).__init__).parameters if k not in ('self', *_RUN_ARGS)]
-    kw = {}
-    for item in (i.strip() for i in s.split(',') if i.strip()):
-        k, eq, v = (t.strip() for t in item.partition('='))
-        if not eq or not k or not v: raise UsageError(f"{flag} {item!r}: expected NAME=VALUE")
-        if k in _RUN_ARGS: raise UsageError(f"{flag} {k}: has a flag of its own (--{'size' if k == 'img_size' else k})")
-        if k not in known: raise UsageError(f"{flag} {k}: model {model} has no such hyper-parameter; it has: {', '.join(known)}")
-        try: kw[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError, MemoryError, RecursionError): kw[k] = v # a bare word, e.g. likelihood=gaussian
-    try: return check_model_args(model, kw, where=flag)
-    except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/12a_train.ipynb #8b08bfa3
 @dataclass
@@ -170,6 +102,22 @@ def run_dls(cfg:TrainConfig):
     except (BadFilesError, FileNotFoundError, NotADirectoryError, ValueError) as e: # a flag's error names the flag
         raise UsageError(str(e) if str(e).startswith('--') else f"--data {cfg.data}: {e}") from None
 
+# %% ../nbs/12a_train.ipynb #b9c53ff2
+def _fit(learn, cfg:TrainConfig, out:Path, start:int, progress:bool=True):
+    "Fit `learn` for the run `cfg` from epoch `start`; Ctrl-C and a full disk become one-line errors that say how to resume."
+    try:
+        with data_parallel(learn):
+            if progress: resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
+            else:
+                with learn.no_bar(), learn.no_logging(): resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted at epoch {getattr(learn, 'epoch', start) + 1} of {cfg.epochs}, batch "
+                          f"{getattr(learn, 'iter', 0) + 1}; resume with medvae-train --resume {out}") from None
+    except OSError as e:
+        if e.errno != errno.ENOSPC: raise
+        raise UsageError(f"--out {out}: the disk is full ({e.strerror}); the last complete checkpoint is intact: free some "
+                         f"space and continue with medvae-train --resume {out}") from None
+
 def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Path:
     "Train, or continue, the run `cfg` in the locked run folder `out`; rank 0 writes the model, metrics and figures."
     main = rank_distrib() == 0
@@ -195,18 +143,7 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
         try: start = load_checkpoint(learn, out)
         except (ValueError, KeyError, RuntimeError) as e: raise UsageError(f"--resume {out}: {e}") from None
     t0 = time.time()
-    try:
-        with data_parallel(learn):
-            if progress: resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
-            else:
-                with learn.no_bar(), learn.no_logging(): resume_fit(learn, cfg.epochs, cfg.lr, start_epoch=start)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted at epoch {getattr(learn, 'epoch', start) + 1} of {cfg.epochs}, batch "
-                          f"{getattr(learn, 'iter', 0) + 1}; resume with medvae-train --resume {out}") from None
-    except OSError as e:
-        if e.errno != errno.ENOSPC: raise
-        raise UsageError(f"--out {out}: the disk is full ({e.strerror}); the last complete checkpoint is intact: free some "
-                         f"space and continue with medvae-train --resume {out}") from None
+    _fit(learn, cfg, out, start, progress)
     if not main: return None
     nonfinite = getattr(learn, 'nonfinite', None)
     if hasattr(learn.model, 'fit_prior') and nonfinite is None: # two-stage models: now the prior over latents
@@ -214,6 +151,7 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     train_time = getattr(learn, 'train_time_s', None) # over every stage, kept by the checkpoints
     return _finish(out, learn, dls, time.time() - t0 if train_time is None else train_time, start if resume else None)
 
+# %% ../nbs/12a_train.ipynb #8df05d01
 def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path:
     "Write the trained model, its figures and, last, `metrics.json`, which marks the run finished."
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
@@ -239,7 +177,6 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
         save_figure(fig, figs/f'{name}.png')
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
-
 
 # %% ../nbs/12a_train.ipynb #430d2d76
 def constant_mse(dl)->float:
@@ -356,6 +293,7 @@ def _model_kw(c:TrainConfig)->dict:
     "The keyword arguments of `create_model` that `c` sets."
     return {**({} if c.zdim is None else dict(zdim=c.zdim)), **(dict(checkpointing=True) if c.checkpointing else {}), **c.model_kw}
 
+# %% ../nbs/12a_train.ipynb #6dee7674
 def check_config(cfg:TrainConfig)->TrainConfig:
     "Raise `UsageError` naming the first bad field of `cfg` (as its `medvae-train` flag); returns `cfg` resolved for `train.json`."
     c = cfg
@@ -383,6 +321,7 @@ def check_config(cfg:TrainConfig)->TrainConfig:
                    kl_grades=None if c.kl_grades is None else list(c.kl_grades),
                    cache_dir=None if c.cache_dir is None else str(c.cache_dir))
 
+# %% ../nbs/12a_train.ipynb #dc3c1439
 @delegates(TrainConfig)
 def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introvae, softintrovae
               out:str|Path=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAMP)

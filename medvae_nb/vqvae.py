@@ -114,6 +114,7 @@ def _bottom(img_size:int, bottom:int=None)->int:
     "Side of the code map: `bottom`, or by default one code per 8×8 pixels, at most 32×32 codes."
     return bottom or min(img_size // 8, 32)
 
+# %% ../nbs/08b_vqvae.ipynb #52d2dafa
 @register_model
 class VQVAE(LatentModel):
     "van den Oord et al.'s VQ-VAE on the shared backbone, with a transformer prior over its code maps for sampling."
@@ -163,26 +164,30 @@ class VQVAE(LatentModel):
         "Images decoded from a code map (B, h, w)."
         return self.decode(self.vq.lookup(idx).permute(0, 3, 1, 2))
 
-    @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0,
-               prior:str='own')->Tensor: # 'own' and 'fitted' are one: the learned prior is fitted on the codes
-        "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before `fit_prior`)."
-        if prior not in ('own', 'fitted'): raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
-        if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature))
-        if not self._warned_prior:
-            warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (call fit_prior); sampling uniform codes")
-            self._warned_prior = True
-        return self.decode_indices(torch.randint(self.vq.K, (n, self.bottom, self.bottom), device=self.device))
+# %% ../nbs/08b_vqvae.ipynb #f7104ff5
+@patch
+@torch.no_grad()
+def sample(self:VQVAE, n:int, temperature:float=1.0,
+           prior:str='own')->Tensor: # 'own' and 'fitted' are one: the learned prior is fitted on the codes
+    "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before `fit_prior`)."
+    if prior not in ('own', 'fitted'): raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
+    if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature))
+    if not self._warned_prior:
+        warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (call fit_prior); sampling uniform codes")
+        self._warned_prior = True
+    return self.decode_indices(torch.randint(self.vq.K, (n, self.bottom, self.bottom), device=self.device))
 
-    def forward(self, x):
-        q = self.vq(self.encode_continuous(x))
-        logits = self.decode_logits(q['z_q'])
-        return dict(recon=torch.sigmoid(logits), logits=logits, **q)
+@patch
+def forward(self:VQVAE, x):
+    q = self.vq(self.encode_continuous(x))
+    logits = self.decode_logits(q['z_q'])
+    return dict(recon=torch.sigmoid(logits), logits=logits, **q)
 
-    def loss(self, x, out):
-        recon = F.mse_loss(out['recon'], x)
-        return dict(loss=recon + out['vq_loss'], recon=recon, vq=out['vq_loss'],
-                    perplexity=out['perplexity'], usage=out['usage'])
+@patch
+def loss(self:VQVAE, x, out):
+    recon = F.mse_loss(out['recon'], x)
+    return dict(loss=recon + out['vq_loss'], recon=recon, vq=out['vq_loss'],
+                perplexity=out['perplexity'], usage=out['usage'])
 
 # %% ../nbs/08b_vqvae.ipynb #20bcdb50
 class CodeDataset(torch.utils.data.Dataset):
