@@ -124,12 +124,13 @@ def quality_curve(model:str='vae', size:int=256, # registered model name, image 
                   n:int=2048, epochs:int=8, bs:int=32, # phantom knees (a fifth validates), epochs, batch size
                   lr:float=None, # peak learning rate (None: the model's default, as `medvae-train`)
                   model_kw:dict=None, # model arguments, e.g. dict(stem=4)
-                  precision:str='auto', n_eval:int=128, seed:int=0)->pd.DataFrame:
+                  precision:str='auto', n_eval:int=128, seed:int=0,
+                  cbs:list=None)->pd.DataFrame: # more callbacks, e.g. one that writes each row or stops at a target (order > 70 sees the epoch's row)
     "Train `model` as `medvae-train` would and return `HeldoutPSNR`'s row of every epoch."
     torch.manual_seed(seed)
     m = create_model(model, size, **(model_kw or {}))
     score = HeldoutPSNR(size, n_eval)
-    learn = vae_learner(phantom_dls(size=size, n=n, bs=bs, seed=seed), m, lr=lr, precision=precision, cbs=[score])
+    learn = vae_learner(phantom_dls(size=size, n=n, bs=bs, seed=seed), m, lr=lr, precision=precision, cbs=[score, *(cbs or [])])
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr or m.default_lr)
     return pd.DataFrame(score.rows)
 

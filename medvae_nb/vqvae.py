@@ -11,16 +11,12 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch
-from fastcore.meta import delegates
-from fastai.data.core import DataLoaders
 from .core import LatentModel, Phase, register_model
 from .backbone import Encoder, Decoder
-from .data import make_dls
-from .learner import vae_learner
 from .quantizer import VectorQuantizer
 
 # %% auto #0
-__all__ = ['CausalSelfAttention', 'TransformerBlock', 'CodePrior', 'VQVAE', 'CodeDataset', 'encode_codes', 'code_dls']
+__all__ = ['CausalSelfAttention', 'TransformerBlock', 'CodePrior', 'VQVAE', 'CodeDataset', 'encode_codes']
 
 # %% ../nbs/08b_vqvae.ipynb #b71df081
 class CausalSelfAttention(nn.Module):
@@ -205,28 +201,3 @@ def encode_codes(model:VQVAE, dl)->Tensor:
     codes = torch.cat([model.encode_indices(x.to(model.device)).cpu() for x, *_ in dl])
     model.train(was)
     return codes
-
-def code_dls(model:VQVAE, # a trained VQ-VAE
-             dls:DataLoaders, # the image DataLoaders it was trained on
-             bs:int=None, # batch size (default: that of `dls`)
-            )->DataLoaders:
-    "DataLoaders of the code maps of `dls`' training and validation images, to train the prior on."
-    train = encode_codes(model, dls.train.new(shuffle=False, drop_last=False))
-    return make_dls(CodeDataset(train), CodeDataset(encode_codes(model, dls.valid)), bs=bs or dls.train.bs,
-                    device=getattr(dls, 'device', None))
-
-# %% ../nbs/08b_vqvae.ipynb #7edc0113
-@patch
-@delegates(vae_learner, but=['dls', 'model', 'lr'])
-def fit_prior(self:VQVAE, dls:DataLoaders, # the image DataLoaders the autoencoder was trained on
-              epochs:int=10, lr:float=3e-3, progress:bool=True,
-              bs:int=None, # batch size of the code maps (default: that of `dls`)
-              **kwargs): # passed to `vae_learner` (precision, cbs, ...)
-    "Train the prior over code maps on the codes of `dls`' images through `vae_learner`; returns its `Learner`."
-    learn = vae_learner(code_dls(self, dls, bs), self.prior, lr=lr, **kwargs)
-    if progress: learn.fit_one_cycle(epochs, lr)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    self.prior.eval()
-    self.prior_fitted.fill_(learn.nonfinite is None)
-    return learn

@@ -31,6 +31,16 @@ def output_lines(c)->int:
         n = max(n, len(''.join(t).splitlines()))
     return n
 
+SHOWS = {'print', 'display', 'show', 'show_grid', 'plot', 'imshow', 'subplots', 'fit', 'fit_one_cycle'}
+
+def shows(src:str)->bool:
+    "Does a code cell put something on the page: a call that prints, draws or shows progress, or a last line that is an expression?"
+    try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('#|', '%', '!'))))
+    except SyntaxError: return True
+    last = tree.body[-1] if tree.body else None
+    names = {getattr(n.func, 'id', getattr(n.func, 'attr', '')) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return bool(names & SHOWS) or (isinstance(last, ast.Expr) and not src.rstrip().endswith(';'))
+
 def prose(nb:Path)->dict:
     "The prose measures of one notebook."
     cs = cells(nb)
@@ -38,7 +48,7 @@ def prose(nb:Path)->dict:
     return dict(words=sum(len(text(c).split()) for c in md), code=sum(lines(text(c)) for c in code),
                 big_md=max([len(text(c).split()) for c in md] or [0]),
                 long_cells=sum(lines(text(c)) > 50 for c in code), out=max([output_lines(c) for c in code] or [0]),
-                slow_bare=sum(bool(re.search(r'#\|\s*slow', text(c))) and not c.get('outputs') for c in code),
+                slow_bare=sum(bool(re.search(r'#\|\s*slow', text(c))) and shows(text(c)) and not c.get('outputs') for c in code),
                 dated=sum(len(DATED.findall(text(c))) for c in md))
 
 def functions(py:Path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from medvae_nb.shipped import load_pretrained
+import medvae_nb.priors # adds VQVAE.fit_prior
 from medvae_nb.data import phantom_dls
 from medvae_nb.vqvae import CodePrior
 from vq_temperature import sweep
