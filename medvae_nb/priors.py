@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from torch import Tensor
-from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastai.data.core import DataLoaders
 from .core import LatentModel, GaussianMixture, attach_prior
@@ -20,7 +19,7 @@ from .learner import vae_learner
 from .vqvae import VQVAE, CodeDataset, encode_codes
 
 # %% auto #0
-__all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'fit_latent_prior', 'code_dls']
+__all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'fit_latent_prior', 'code_dls', 'fit_code_prior']
 
 # %% ../nbs/10c_priors.ipynb #37855760
 @torch.no_grad()
@@ -91,17 +90,17 @@ def code_dls(model:VQVAE, # a trained VQ-VAE
     return make_dls(CodeDataset(train), CodeDataset(encode_codes(model, dls.valid)), bs=bs or dls.train.bs,
                     device=getattr(dls, 'device', None))
 
-@patch
 @delegates(vae_learner, but=['dls', 'model', 'lr'])
-def fit_prior(self:VQVAE, dls:DataLoaders, # the image DataLoaders the autoencoder was trained on
-              epochs:int=10, lr:float=3e-3, progress:bool=True,
-              bs:int=None, # batch size of the code maps (default: that of `dls`)
-              **kwargs): # passed to `vae_learner` (precision, cbs, ...)
+def fit_code_prior(model:VQVAE, # a trained VQ-VAE, whose `prior` this trains
+                   dls:DataLoaders, # the image DataLoaders the autoencoder was trained on
+                   epochs:int=10, lr:float=3e-3, progress:bool=True,
+                   bs:int=None, # batch size of the code maps (default: that of `dls`)
+                   **kwargs): # passed to `vae_learner` (precision, cbs, ...)
     "Train the prior over code maps on the codes of `dls`' images through `vae_learner`; returns its `Learner`."
-    learn = vae_learner(code_dls(self, dls, bs), self.prior, lr=lr, **kwargs)
+    learn = vae_learner(code_dls(model, dls, bs), model.prior, lr=lr, **kwargs)
     if progress: learn.fit_one_cycle(epochs, lr)
     else:
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    self.prior.eval()
-    self.prior_fitted.fill_(learn.nonfinite is None)
+    model.prior.eval()
+    model.prior_fitted.fill_(learn.nonfinite is None)
     return learn

@@ -24,7 +24,7 @@ from .runs import (load_checkpoint, latest_checkpoint, resume_fit, hold_run, che
                            check_train_args, parse_hparams, available_memory, MAX_EPOCHS, MAX_SEED)
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
-from .priors import fit_latent_prior
+from .priors import fit_latent_prior, fit_code_prior
 from torch import Tensor
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
@@ -146,8 +146,8 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     _fit(learn, cfg, out, start, progress)
     if not main: return None
     nonfinite = getattr(learn, 'nonfinite', None)
-    if hasattr(learn.model, 'fit_prior') and nonfinite is None: # two-stage models: now the prior over latents
-        learn.model.fit_prior(dls, epochs=cfg.epochs, progress=progress)
+    if learn.model.latent_kind == 'codes' and nonfinite is None: # two-stage models: now the prior over latents
+        fit_code_prior(learn.model, dls, epochs=cfg.epochs, progress=progress)
     train_time = getattr(learn, 'train_time_s', None) # over every stage, kept by the checkpoints
     return _finish(out, learn, dls, time.time() - t0 if train_time is None else train_time, start if resume else None)
 

@@ -140,7 +140,7 @@ class VQVAE(LatentModel):
 
     @property
     def phases(self):
-        "One phase over the autoencoder; the prior is trained separately by `fit_prior`."
+        "One phase over the autoencoder; the prior is trained separately (`fit_code_prior`, 10c_priors)."
         return [Phase('autoencoder', lambda m: [p for n, p in m.named_parameters() if not n.startswith('prior.')])]
 
     def encode_continuous(self, x:Tensor)->Tensor:
@@ -165,11 +165,11 @@ class VQVAE(LatentModel):
 @torch.no_grad()
 def sample(self:VQVAE, n:int, temperature:float=1.0,
            prior:str='own')->Tensor: # 'own' and 'fitted' are one: the learned prior is fitted on the codes
-    "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before `fit_prior`)."
+    "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before it is fitted)."
     if prior not in ('own', 'fitted'): raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
     if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature))
     if not self._warned_prior:
-        warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (call fit_prior); sampling uniform codes")
+        warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (fit it with medvae_nb.priors.fit_code_prior); sampling uniform codes")
         self._warned_prior = True
     return self.decode_indices(torch.randint(self.vq.K, (n, self.bottom, self.bottom), device=self.device))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from medvae_nb.shipped import load_pretrained
-import medvae_nb.priors # adds VQVAE.fit_prior
+from medvae_nb.priors import fit_code_prior
 from medvae_nb.data import phantom_dls
 from medvae_nb.vqvae import CodePrior
 from vq_temperature import sweep
@@ -27,7 +27,7 @@ if __name__ == '__main__':
     m.prior = CodePrior(old.K, old.h, old.w, dim=a.dim, n_layers=a.layers, n_heads=4, dropout=a.dropout)
     torch.manual_seed(0); t0 = time.time()
     dls = phantom_dls(size=a.size, n=a.n, bs=a.bs, seed=0)
-    learn = m.fit_prior(dls, epochs=a.epochs, lr=a.lr, progress=False)
+    learn = fit_code_prior(m, dls, epochs=a.epochs, lr=a.lr, progress=False)
     minutes = (time.time() - t0) / 60
     hist = [dict(zip(['train_loss', 'valid_loss'], map(float, v[:2]))) for v in learn.recorder.values]
     save_file({k: v.contiguous() for k, v in m.prior.state_dict().items()}, out/'prior.safetensors')
