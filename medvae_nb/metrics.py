@@ -57,7 +57,9 @@ def reconstruction_metrics(model, # a `LatentModel`
 def bootstrap_ci(values, # per-item values, e.g. the PSNR of each held-out knee
                  n_boot:int=2000, seed:int=0, level:float=0.95, stat=np.mean)->tuple:
     "Percentile-bootstrap interval `(lo, hi)` of `stat(values)` over resamples of the items (`scipy.stats.bootstrap`)."
-    ci = stats.bootstrap((np.asarray(values, np.float64),), stat, n_resamples=n_boot, confidence_level=level,
+    v = np.asarray(values, np.float64)
+    if len(v) < 2: return (float(stat(v)),) * 2 # one item: nothing to resample
+    ci = stats.bootstrap((v,), stat, n_resamples=n_boot, confidence_level=level,
                          method='percentile', rng=np.random.default_rng(seed)).confidence_interval
     return float(ci.low), float(ci.high)
 
@@ -67,7 +69,8 @@ def t_interval(values, # one value per independent repetition (at least 2)
     "Student-t interval `(lo, hi)` of the mean of `values` (`scipy.stats.t.interval`), clipped to `bounds`."
     v = np.asarray(values, np.float64)
     if len(v) < 2: raise ValueError(f"t_interval needs at least 2 values, got {len(v)}")
-    lo, hi = stats.t.interval(level, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    sem = stats.sem(v)
+    lo, hi = stats.t.interval(level, len(v) - 1, loc=v.mean(), scale=sem) if sem > 0 else (v.mean(), v.mean()) # scipy gives nan for no spread
     (blo, bhi) = bounds or (-math.inf, math.inf)
     return float(max(lo, blo)), float(min(hi, bhi))
 
