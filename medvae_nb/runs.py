@@ -238,7 +238,8 @@ def check_out(out:str|Path, # the folder to write into
     except OSError as e: raise UsageError(f"{flag} {out}: cannot write there ({e.strerror or e})") from None
     return out
 
-MAX_EPOCHS, MAX_SEED = 100_000, 2**32 - 1
+MAX_EPOCHS = 100_000 # the largest --epochs a run takes
+MAX_SEED = 2**32 - 1 # the largest --seed: numpy seeds are 32-bit
 
 def available_memory()->int|None:
     "Bytes of memory available to a new process (Linux's MemAvailable), or None where the OS does not say."
