@@ -26,9 +26,9 @@ CONFIGS = { # name: quality_curve arguments
 class WriteRows(Callback):
     "After `HeldoutPSNR` (order 70): print and append each epoch's row to `out`; stop once `psnr_clean` reaches `stop_at`."
     order = 71
-    def __init__(self, out:Path, name:str, stop_at:float=None): self.out, self.name, self.stop_at = out, name, stop_at
+    def __init__(self, out:Path, config:str, stop_at:float=None): self.out, self.config, self.stop_at = out, config, stop_at
     def after_epoch(self):
-        row = dict(self.learn.cbs.filter(lambda c: isinstance(c, HeldoutPSNR))[0].rows[-1], config=self.name, settings=json.dumps(CONFIGS[self.name]))
+        row = dict(self.learn.cbs.filter(lambda c: isinstance(c, HeldoutPSNR))[0].rows[-1], config=self.config, settings=json.dumps(CONFIGS[self.config]))
         print(json.dumps(row), flush=True)
         old = pd.read_csv(self.out) if self.out.exists() else None
         pd.concat([old, pd.DataFrame([row])]).to_csv(self.out, index=False)
