@@ -274,6 +274,7 @@ def check_train_args(model:str, data:str, size:int, epochs:int, bs:int, n:int, s
 
 _RUN_ARGS = ('img_size', 'zdim', 'checkpointing') # constructor arguments that have flags of their own
 
+# %% ../nbs/04b_runs.ipynb #938e43eb
 def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigma=0.03,beta=1'
                   model:str, # the model they are for
                   flag:str='--hparams')->dict:
