@@ -18,7 +18,8 @@ from fastai.callback.core import Callback, CancelValidException
 from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
-from .core import MODELS, model_class, create_model, import_variants, atomic_write, exit_usage
+from .core import MODELS, model_class, create_model, import_variants, atomic_write
+from .errors import exit_usage
 from .backbone import n_stages, fuse_norm_act
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls

@@ -13,7 +13,7 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .core import UsageError, exit_usage, warnings_as_lines
+from .errors import UsageError, exit_usage, warnings_as_lines
 from .shipped import check_not_shipped
 from dataclasses import fields
 from .runs import MAX_SEED, check_out, parse_hparams

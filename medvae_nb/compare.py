@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 import matplotlib.pyplot as plt
-from .core import MODELS, VARIANTS, model_class, load_model, atomic_write, import_variants, UsageError, staged
+from .core import MODELS, VARIANTS, model_class, load_model, atomic_write, import_variants, staged
+from .errors import UsageError
 from .shipped import pretrained_models, load_pretrained
 from .phantom import KneePhantom, FACTOR_NAMES
 from .latent import few_label_probe, pixel_features, image_auroc, anomaly_scores, anomaly_baselines, healthy_threshold, disentanglement, factor_ceiling

@@ -1,4 +1,4 @@
-"""The `LatentModel` protocol every variant follows, the model registry, and saving/loading models as `config.json` + `model.safetensors`.
+"""The `LatentModel` protocol every variant follows, the model registry, saving/loading models as `config.json` + `model.safetensors`, and the fitted priors saved beside them.
 
 Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #f7225b8f
 from __future__ import annotations
-import hashlib, json, inspect, math, os, re, shutil, sys, warnings
+import hashlib, json, inspect, math, os, shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from safetensors.torch import save_model as _st_save_model, load_model as _st_lo
 __all__ = ['MODELS', 'VARIANTS', 'MAX_MODEL_INT', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
            'model_class', 'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors',
            'check_model_args', 'nonfinite_tensor', 'load_model', 'GaussianMixture', 'attach_prior', 'sha256_file',
-           'save_prior', 'load_prior', 'check_model', 'UsageError', 'printable', 'exit_usage', 'warnings_as_lines']
+           'save_prior', 'load_prior', 'check_model']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -358,30 +358,3 @@ def check_model(model:LatentModel, # the model to check
         assert img.min() >= 0 and img.max() <= 1, f"{model.name}: decoded images must lie in [0, 1]"
     for ph in model.phases: assert ph.loss in losses, f"{model.name}: phase {ph.name!r} follows unknown term {ph.loss!r}"
     return losses
-
-# %% ../nbs/00_core.ipynb #b50ea0bd
-class UsageError(Exception):
-    "A bad command-line argument: reported in one line, exit code 2."
-
-def printable(s:str)->str:
-    "`s` with control characters escaped (`\\r`, `\\n`, ...): a value typed into a flag cannot break the message's line."
-    return re.sub(r'[\x00-\x1f\x7f]', lambda m: repr(m[0])[1:-1], s)
-
-def exit_usage(prog:str, # the console script, e.g. 'medvae-train'
-               msg)->None:
-    "Print `prog: error: msg` in one line (a `BadFilesError`'s list of files indented below it) and exit with code 2."
-    head, sep, details = str(msg).partition('\n  ') # `BadFilesError` lists the files on lines of their own
-    print(f"{prog}: error: {printable(head)}" + ''.join(f"\n  {printable(l)}" for l in details.split('\n  ') if sep), file=sys.stderr)
-    sys.exit(2)
-
-@contextmanager
-def warnings_as_lines(prog:str): # the console script, e.g. 'medvae-train'
-    "Within the block, show each warning once, as one line `prog: warning: message` on stderr; yields the set of messages shown."
-    shown = set()
-    def show(message, category, filename, lineno, file=None, line=None):
-        msg = printable(str(message))
-        if msg not in shown: shown.add(msg); print(f"{prog}: warning: {msg}", file=sys.stderr)
-    with warnings.catch_warnings(): # restores the usual display after the block
-        warnings.showwarning = show
-        yield shown
-

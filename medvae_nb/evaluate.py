@@ -1,4 +1,4 @@
-"""The evaluation of a run folder with every metric of `10a_metrics` and `10b_latent`, and shipped models: half-precision weights, the card's numbers with their intervals, and the model card.
+"""The evaluation of a run folder with every metric of `10a_metrics` and `10b_latent`, and the numbers of a model card with their 95% intervals.
 
 Docs: https://medvae-nb.github.io/medvae-nb/evaluate.html.md"""
 
@@ -6,15 +6,16 @@ Docs: https://medvae-nb.github.io/medvae-nb/evaluate.html.md"""
 
 # %% ../nbs/12b_evaluate.ipynb #f7b6307d
 from __future__ import annotations
-import functools, json, math, shutil
+import functools, json, shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
 import torch
 from torch import Tensor
 import torch.nn.functional as F
-from .core import load_model, atomic_write, UsageError, json_safe, staged, PRIOR_FILES
-from .shipped import load_any, pretrained_dir, checksum_lines, inside, is_shipped, check_not_shipped
+from .core import atomic_write, json_safe, staged
+from .errors import UsageError
+from .shipped import load_any, pretrained_dir, inside, is_shipped, check_not_shipped
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import hold_run, MAX_SEED, available_memory
@@ -22,14 +23,12 @@ from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, 
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
-from .train import run_finished, EVAL_FIGURES, TrainConfig, fit_folder_prior
+from .train import run_finished, EVAL_FIGURES
 
 # %% auto #0
-__all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'CLEAN_METRICS', 'TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS',
-           'FITTED_ROWS', 'CARD_TEMPLATE', 'reconstruct_all', 'sample_all', 'has_fitted_prior', 'thumbnails',
-           'evaluate', 'eval_dest', 'eval_run', 'side_by_side_figures', 'heldout_knees', 'card_eval', 'train_command',
-           'plateau', 'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior',
-           'card_goals', 'model_card']
+__all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'CLEAN_METRICS', 'reconstruct_all', 'sample_all',
+           'has_fitted_prior', 'thumbnails', 'evaluate', 'eval_dest', 'eval_run', 'side_by_side_figures',
+           'heldout_knees', 'card_eval']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -222,230 +221,3 @@ def card_eval(model, # a trained `LatentModel`
     res['measurement_r2'] = dict(original=r2x.round(4).to_dict(), reconstruction=r2r.round(4).to_dict(), max_drop=float((r2x - r2r).max()))
     res['noise_ceiling_psnr'] = float(image_scores(x, clean)['psnr'].mean())
     return dict(res, n=n, seed=seed, n_sets=n_sets, set_size=set_size)
-
-# %% ../nbs/12b_evaluate.ipynb #a3ca428c
-def train_command(args:dict)->str:
-    "The `medvae-train` command line that repeats the run whose `train.json` is `args`."
-    a = dict(args)
-    parts = ['medvae-train', '--model', a['model']]
-    if a.get('data', 'phantom') != 'phantom': parts += ['--data', a['data']]
-    for k in ('size', 'epochs', 'bs', 'n', 'seed', 'lr', 'kl_warmup', 'precision'): parts += [f"--{k.replace('_', '-')}", str(a[k])]
-    if a.get('zdim') is not None: parts += ['--zdim', str(a['zdim'])]
-    if a.get('model_kw'): parts += ['--hparams', ','.join(f"{k}={v}" for k, v in a['model_kw'].items())]
-    if a.get('accum', 1) > 1: parts += ['--accum', str(a['accum'])]
-    if a.get('checkpointing'): parts.append('--checkpointing')
-    if a.get('fuse'): parts.append('--fuse')
-    for k, v in TrainConfig.from_json(a).data_options().items(): # those that differ from the defaults
-        parts += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
-    if a.get('init'): parts += ['--init', a['init']]
-    return ' '.join(parts)
-
-def plateau(history:pd.DataFrame, # a run's history.csv
-            col:str='valid_loss', frac:float=0.2)->dict:
-    "How flat `col` was over the last `frac` of the epochs: relative change, and share of the run's total improvement."
-    v = history[col].to_numpy(np.float64)
-    if len(v) < 2: return dict(epochs=len(v), rel_change=float('nan'), last_share=float('nan'))
-    w = v[-max(2, math.ceil(frac * len(v))):]
-    total = v[0] - v.min()
-    return dict(epochs=len(v), rel_change=float(abs(w[-1] - w[0]) / abs(w[0])),
-                last_share=float((w[0] - w[-1]) / total) if total > 0 else 0.)
-
-# %% ../nbs/12b_evaluate.ipynb #46dbbbe4
-def save_half(model, path:str|Path)->Path:
-    "`save_model` with the floating-point tensors in float16 (float32 where a value would overflow it)."
-    from safetensors.torch import save_file
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    sd = {}
-    for k, v in model.state_dict().items():
-        v = v.detach().cpu().contiguous()
-        if v.is_floating_point() and (v.numel() == 0 or v.abs().max() < torch.finfo(torch.float16).max): v = v.half()
-        sd[k] = v
-    atomic_write(path/'model.safetensors', lambda p: save_file(sd, str(p), metadata=dict(format='pt')))
-    atomic_write(path/'config.json', json.dumps(model.config, indent=2))
-    return path
-
-def _machine()->str:
-    "The CPU this process runs on, in a few words (for the card's budget)."
-    import platform
-    name, flags = platform.processor() or platform.machine(), ''
-    try:
-        info = Path('/proc/cpuinfo').read_text()
-        name = next(l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name'))
-        flags = next(l for l in info.splitlines() if l.startswith('flags'))
-    except (OSError, StopIteration): pass
-    isa = 'AVX512-BF16' if 'avx512_bf16' in flags else 'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else ''
-    return f"{torch.get_num_threads()} threads of an {name}" + (f" ({isa})" if isa else '')
-
-TRAIN_KEYS = ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') # what a card keeps of a run's metrics.json
-
-def fine_tunes(args:dict, # a run's train.json
-               dest:Path)->bool: # a shipped model's folder
-    "Did the run of `args` start from the weights of the shipped model in `dest`?"
-    init = args.get('init')
-    if not init or not (dest/'metrics.json').is_file(): return False
-    return Path(init).resolve() == dest.resolve() or (dest.parent.resolve() == pretrained_dir().resolve()
-                                                       and init in (dest.name, dest.name.rsplit('-', 1)[0]))
-
-def chain_commands(before:str, # the recipe of the model fine-tuned: one command, or several joined by ' && '
-                   after:str, # the fine-tuning command, whose `--init INIT` named that model
-                   init:str, key:str)->str:
-    "One shell recipe for a model trained in stages: each stage writes a run folder that the next one's `--init` names."
-    stages = before.split(' && ')
-    folder = f"runs/{key}-stage{len(stages)}"
-    if ' --out ' not in stages[-1]: stages[-1] += f" --out {folder}"
-    else: folder = stages[-1].split(' --out ')[1].split()[0]
-    return ' && '.join(stages + [after.replace(f"--init {init}", f"--init {folder}")])
-
-def chain_history(before:pd.DataFrame, after:pd.DataFrame)->pd.DataFrame:
-    "The history of a model trained in stages: `after`'s epochs numbered on from `before`'s, with a `stage` column."
-    stage = before['stage'] if 'stage' in before else pd.Series(1, index=before.index)
-    after = after.assign(epoch=after['epoch'] + len(before), stage=int(stage.max()) + 1)
-    return pd.concat([before.assign(stage=stage), after], ignore_index=True)
-
-# %% ../nbs/12b_evaluate.ipynb #094a2fdc
-def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
-             dest:str|Path=None, # default `pretrained_dir()/<model>-<size>px`
-             limits=(), # known limits, in sentences, for the card
-             tried=(), # what was tried to reach the goals, in sentences, for the card
-             n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->Path:
-    "Package the finished run `run` as a shipped model: half-precision weights, its records, `card_eval`'s numbers and a card."
-    run = Path(run)
-    for f in ('metrics.json', 'train.json', 'history.csv', 'config.json', 'model.safetensors'):
-        if not (run/f).is_file(): raise UsageError(f"{run}: has no {f}; only a finished run folder can ship")
-    args, done = json.loads((run/'train.json').read_text()), json.loads((run/'metrics.json').read_text())
-    dest = Path(dest or pretrained_dir()/f"{args['model']}-{args['size']}px")
-    hist, command, train = pd.read_csv(run/'history.csv'), train_command(args), {k: done[k] for k in TRAIN_KEYS if k in done}
-    if fine_tunes(args, dest): # the run started from the model it replaces: the card records both stages as one recipe
-        prev, hist = json.loads((dest/'metrics.json').read_text()), chain_history(pd.read_csv(dest/'history.csv'), hist)
-        command = chain_commands(prev['command'], command, args['init'], dest.name)
-        train.update(train_time_s=prev['train']['train_time_s'] + done['train_time_s'], epochs_done=len(hist))
-    save_half(load_model(run), dest)
-    shutil.copyfile(run/'train.json', dest/'train.json')
-    atomic_write(dest/'history.csv', hist.to_csv(index=False))
-    fit_folder_prior(dest) # fitted on the codes of the weights that ship
-    metrics = dict(eval=card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size), command=command, train=train,
-                   plateau=plateau(hist), machine=_machine(), limits=list(limits), tried=list(tried),
-                   warnings=done.get('recoveries', []) + done.get('divergence', []))
-    atomic_write(dest/'metrics.json', json.dumps(metrics, indent=2))
-    atomic_write(dest/'README.md', model_card(dest))
-    return dest
-
-def reship_prior(dest:str|Path, # a shipped model's folder
-                 n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->dict:
-    "Fit the prior of the shipped model in `dest` (`fit_folder_prior`, `12a_train`), score it again with `card_eval` and rewrite its card."
-    dest = Path(dest)
-    fit_folder_prior(dest)
-    metrics = json.loads((dest/'metrics.json').read_text())
-    metrics['eval'] = card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size)
-    atomic_write(dest/'metrics.json', json.dumps(json_safe(metrics), indent=2))
-    atomic_write(dest/'README.md', model_card(dest))
-    return metrics['eval']
-
-# %% ../nbs/12b_evaluate.ipynb #5e541e06
-MODEL_TITLES = dict(vae="VAE (Kingma & Welling 2013)", svae="Spatial VAE (Wang, Yuan & Ji 2017)",
-                    vpga="VPGA (Zhang et al. 2019)", vqvae="VQ-VAE with a transformer prior (van den Oord et al. 2017)",
-                    introvae="IntroVAE (Huang et al. 2018)", softintrovae="Soft-IntroVAE (Daniel & Tamar 2021)")
-CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse', 'MSE', '{:.2e}'),
-             ('psnr_clean', 'PSNR against the noise-free knees (dB)', '{:.2f}'), ('ssim_clean', 'SSIM against the noise-free knees', '{:.4f}'),
-             ('kfd', 'KFD', '{:.2f}'),
-             ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision', '{:.3f}'), ('recall', 'sample recall', '{:.3f}'))
-FITTED_ROWS = tuple((k, f'{label}, fitted prior', fmt) for k, label, fmt in CARD_ROWS if k in SAMPLE_METRICS) # from `card_eval`'s 'fitted'
-
-def card_goals(model:str, size:int=64)->dict:
-    "The quality goals a shipped `model` at `size` px is held to: metric -> (comparison, value)."
-    g = (dict(psnr=('≥', 40. if model == 'vae' else 36.), ssim=('≥', 0.95)) if size <= 64 else # above 64 px, against the noise-free knees:
-         dict(psnr_clean=('≥', 36. if model == 'vae' else 33.), ssim_clean=('≥', 0.95))) # the noise alone costs the noisy PSNR ~36 dB
-    if model == 'vqvae': g.update(precision=('≥', 0.5), recall=('≥', 0.5))
-    return g
-
-def _goal_cell(goal, v)->str:
-    if goal is None: return ''
-    op, t = goal
-    return f"{op} {t:g} " + ('✓' if (v >= t if op == '≥' else v <= t) else '✗ (missed)')
-
-# %% ../nbs/12b_evaluate.ipynb #2f80b99d
-CARD_TEMPLATE = """# {key}: {title}, trained on the knee phantom
-
-**Synthetic phantom only, not for diagnosis.** This model has seen nothing but the procedural knee radiographs of
-`medvae_nb.phantom`; it knows nothing about real patients.
-
-```python
-from medvae_nb.shipped import load_pretrained
-model = load_pretrained('{name}', size={size})
-```
-
-`medvae-eval {key}` scores it again; `LatentExplorer('{key}')` opens it in the latent explorer.
-
-## Training
-
-- Command: `{command}`
-- Data: {n} phantom knees at {size} px, phantom seed {seed} ({grades}); a fifth of them held out for
-  validation. The phantom's factors are drawn by `sample_factors` (`01b_phantom`).
-- Budget: {epochs} epochs of batches of {bs}, {minutes:.0f} minutes on {machine},
-  precision {precision}.
-- Convergence: over the last fifth of the epochs the validation loss changed by {rel_change:.2f}%, and that
-  fifth made {last_share:.1f}% of the run's whole improvement (`history.csv`).
-
-## Metrics
-
-On {n_eval} held-out knees (phantom seed {eval_seed}, disjoint from the training knees). Reconstruction: the
-mean over the knees with a 95% bootstrap interval. Samples: the mean over {n_sets} sets of {set_size} samples,
-each against {set_size} of the held-out knees, with a 95% t interval. KFD is the Fréchet distance in the `KneeFeatures` space (two independent phantom sets score
-about 1.5), not FID{kfd_note}.{fitted_note}
-
-| metric | value | 95% interval | goal |
-| --- | --- | --- | --- |
-{rows}
-
-The phantom's noise ceiling: its noisy knees score {noise:.2f} dB PSNR against the same knees
-rendered without noise. The first 32 held-out knees alone score {check:.2f} dB: the package's tests
-reconstruct them and expect that number within 0.5 dB.
-
-Clinical measurements: R² of the measurements `KneeFeatures` reads off the originals and off the reconstructions,
-against the phantom's true factors (goal: a drop of at most 0.1; largest drop {max_drop:.3f}
-{r2_goal}):
-
-| measurement | originals | reconstructions | drop |
-| --- | --- | --- | --- |
-{r2rows}
-
-## Known limits
-
-- Synthetic phantom only, not for diagnosis; a real radiograph is out of its distribution.
-- Trained at {size} px only.
-{limits}
-## What was tried
-
-{tried}
-
-## Files
-
-{files}
-""" # the model card's text; `model_card` fills in its fields
-
-# %% ../nbs/12b_evaluate.ipynb #24a25cfa
-def model_card(folder:str|Path)->str:
-    "The model card (README.md) of the shipped model in `folder`, from its `metrics.json`, `train.json` and files alone."
-    folder = Path(folder)
-    m, a = json.loads((folder/'metrics.json').read_text()), json.loads((folder/'train.json').read_text())
-    ev, name, goals, p, t, r2 = m['eval'], a['model'], card_goals(a['model'], a['size']), m['plateau'], m['train'], m['eval']['measurement_r2']
-    row = lambda d, k, label, fmt, goal: (f"| {label} | {fmt.format(d[k]['mean'])} | {fmt.format(d[k]['lo'])} – {fmt.format(d[k]['hi'])} | "
-                                          f"{_goal_cell(goal, d[k]['mean'])} |")
-    rows = [row(ev, k, label, fmt, goals.get(k)) for k, label, fmt in CARD_ROWS if k in ev] # cards scored before `psnr_clean` lack it
-    rows += [row(ev['fitted'], k, label, fmt, None) for k, label, fmt in FITTED_ROWS if 'fitted' in ev]
-    r2rows = [f"| `{k}` | {r2['original'][k]:.3f} | {r2['reconstruction'][k]:.3f} | {r2['original'][k] - r2['reconstruction'][k]:+.3f} |"
-              for k in r2['original']]
-    return CARD_TEMPLATE.format(
-        key=folder.name, title=MODEL_TITLES.get(name, name), name=name, size=a['size'], command=m['command'], n=a['n'],
-        seed=a['seed'], grades='all KL grades' if not a.get('kl_grades') else 'KL grades ' + ', '.join(map(str, a['kl_grades'])),
-        epochs=t['epochs_done'], bs=a['bs'], minutes=t['train_time_s'] / 60, machine=m['machine'], precision=a['precision'],
-        rel_change=100 * p['rel_change'], last_share=100 * p['last_share'], n_eval=ev['n'], eval_seed=ev['seed'],
-        n_sets=ev['n_sets'], set_size=ev['set_size'], rows='\n'.join(rows), noise=ev['noise_ceiling_psnr'], check=ev['psnr_check'],
-        max_drop=r2['max_drop'], r2_goal='✓' if r2['max_drop'] <= 0.1 else '✗ (missed)', r2rows='\n'.join(r2rows),
-        limits=''.join(f"- {x}\n" for x in m['limits']),
-        tried='\n'.join(f"- {x}" for x in m['tried']) if m['tried'] else '- none recorded', files=checksum_lines(folder),
-        kfd_note='' if a['size'] == 64 else f"; the {a['size']} px knees are resized to the network's 64 px input, SWD compares them at full resolution",
-        fitted_note='' if 'fitted' not in ev else (
-            " Sample rows without a mark are the model's own prior (`model.sample(n)`); rows marked *fitted prior* sample the "
-            f"Gaussian mixture fitted on the codes of its training knees (`model.sample(n, prior='fitted')`, `10c_priors`; "
-            f"{json.loads((folder/'prior.json').read_text())['n_components']} components, in `prior.json`)."))

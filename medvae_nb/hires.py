@@ -16,7 +16,8 @@ from fastai.torch_core import default_device
 from typing import Annotated
 from functools import partial
 from fastcore.script import call_parse
-from .core import create_model, exit_usage
+from .core import create_model
+from .errors import exit_usage
 from .backbone import check_stem
 from .data import ArrayDataset, phantom_images, make_dls, phantom_dls
 from .metrics import image_scores

@@ -10,16 +10,18 @@ import math, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
-from torch import Tensor
+from torch import nn, Tensor
 from fastcore.meta import delegates
 from fastai.data.core import DataLoaders
 from .core import LatentModel, GaussianMixture, attach_prior
+from .vae import kl_div
 from .data import make_dls
 from .learner import vae_learner
 from .vqvae import VQVAE, CodeDataset, encode_codes
 
 # %% auto #0
-__all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'fit_latent_prior', 'code_dls', 'fit_code_prior']
+__all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'SecondStageVAE', 'fit_second_stage', 'fit_latent_prior', 'code_dls',
+           'fit_code_prior']
 
 # %% ../nbs/10c_priors.ipynb #37855760
 @torch.no_grad()
@@ -63,6 +65,57 @@ def fit_gmm(codes, # (N, D) codes, a tensor or an array
     g = fit(int(table['valid_nats'].idxmax()), z)
     chol = torch.linalg.cholesky(torch.as_tensor(g.covariances_))
     return GaussianMixture(torch.as_tensor(g.weights_), torch.as_tensor(g.means_), chol), table
+
+# %% ../nbs/10c_priors.ipynb #7192bbb6
+class SecondStageVAE(nn.Module):
+    "Dai & Wipf's second stage: a small VAE over a first model's (standardised) codes, with a learned output variance γ."
+    def __init__(self, dim:int, # dimensions of the codes, and of this VAE's latent
+                 hidden:int=512, # width of the two hidden layers of the encoder and of the decoder
+                 shift:Tensor=None, scale:Tensor=None): # per-dimension mean and standard deviation of the codes
+        super().__init__()
+        mlp = lambda i, o: nn.Sequential(nn.Linear(i, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, o))
+        self.enc, self.dec, self.log_gamma = mlp(dim, 2 * dim), mlp(dim, dim), nn.Parameter(torch.zeros(()))
+        self.register_buffer('shift', torch.zeros(dim) if shift is None else shift.float())
+        self.register_buffer('scale', torch.ones(dim) if scale is None else scale.float())
+    @property
+    def dim(self)->int: return len(self.shift)
+    def loss(self, z:Tensor)->Tensor:
+        "The negative ELBO of the standardised codes `z`, in nats per code."
+        y = (z - self.shift) / self.scale
+        mu, logvar = self.enc(y).chunk(2, dim=1)
+        u = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if self.training else mu
+        nll = 0.5 * (y - self.dec(u)).pow(2).sum(1) / self.log_gamma.exp() + 0.5 * self.dim * (self.log_gamma + math.log(2 * math.pi))
+        return (nll + kl_div(mu, logvar)).mean()
+    @torch.no_grad()
+    def sample(self, n:int)->Tensor: return self.dec(torch.randn(n, self.dim)) * self.scale + self.shift # (n, D) codes
+
+# %% ../nbs/10c_priors.ipynb #0ba84c10
+def fit_second_stage(codes, # (N, D) codes, a tensor or an array
+                     hidden:int=512, epochs:int=400, bs:int=128, lr:float=1e-3,
+                     valid_pct:float=0.2, # the share of codes held out to report the ELBO on
+                     seed:int=0)->tuple: # (`SecondStageVAE` in eval mode, DataFrame of train and held-out ELBO per 10 epochs)
+    "Train a `SecondStageVAE` on four fifths of `codes` with Adam and a cosine schedule; keep the weights of the best ELBO on the rest."
+    z = torch.as_tensor(np.asarray(codes), dtype=torch.float32)
+    if z.ndim != 2 or len(z) < 10: raise ValueError(f"fit_second_stage needs at least 10 codes as an (N, D) array, got shape {tuple(z.shape)}")
+    if not torch.isfinite(z).all(): raise ValueError("fit_second_stage: the codes contain NaN or infinite values")
+    g = torch.Generator().manual_seed(seed); perm = torch.randperm(len(z), generator=g)
+    n_valid = max(1, int(len(z) * valid_pct)); valid, train = z[perm[:n_valid]], z[perm[n_valid:]]
+    torch.manual_seed(seed)
+    m = SecondStageVAE(z.shape[1], hidden, train.mean(0), train.std(0).clamp_min(1e-6))
+    opt = torch.optim.Adam(m.parameters(), lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * math.ceil(len(train) / bs))
+    elbo = lambda data: -m.loss(data).item() - m.scale.log().sum().item() # nats of the raw codes
+    rows, best = [], (-math.inf, None)
+    for ep in range(epochs):
+        m.train()
+        for idx in torch.randperm(len(train), generator=g).split(bs):
+            opt.zero_grad(); m.loss(train[idx]).backward(); opt.step(); sched.step()
+        if (ep + 1) % 10 == 0 or ep == epochs - 1:
+            m.eval()
+            with torch.no_grad(): rows.append(dict(epoch=ep + 1, train_elbo=elbo(train), valid_elbo=elbo(valid), gamma=m.log_gamma.exp().item()))
+            if rows[-1]['valid_elbo'] > best[0]: best = (rows[-1]['valid_elbo'], {k: v.clone() for k, v in m.state_dict().items()})
+    m.load_state_dict(best[1]) # γ shrinks on the training codes until the held-out ones pay for it
+    return m.eval(), pd.DataFrame(rows).set_index('epoch')
 
 # %% ../nbs/10c_priors.ipynb #f8e14f49
 def fit_latent_prior(model:LatentModel, # a trained model with Gaussian latents (not the VQ-VAE)

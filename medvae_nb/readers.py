@@ -1,4 +1,4 @@
-"""`read_image` for single image files (PNG, TIFF, DICOM, ...), lazy readers for HDF5 and `.npy` volumes, and the square crop every model sees; every bad file gets an error that names it.
+"""`read_image` for single image files (PNG, TIFF, DICOM, ...) and the square crop every model sees; every bad file gets an error that names it. Volumes are read by `02b_volumes`.
 
 Docs: https://medvae-nb.github.io/medvae-nb/readers.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/readers.html.md"""
 
 # %% ../nbs/02a_readers.ipynb #959bf76a
 from __future__ import annotations
-import functools, io, logging, math
+import io, logging, math
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -15,10 +15,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['READERS', 'MAX_PIXELS', 'MAX_INFLATED', 'MAX_FILE_BYTES', 'H5_KEYS', 'VOLUME_SUFFIXES', 'MAX_VOXELS',
-           'register_reader', 'reading', 'to_unit_range', 'check_pixels', 'read_pil', 'read_tiff', 'read_npy',
-           'is_dicom', 'voi_window', 'check_inflated', 'read_dicom', 'write_dicom', 'read_image', 'open_volume',
-           'volume_info', 'read_slice', 'fit_square', 'knee_half', 'read_item']
+__all__ = ['READERS', 'MAX_PIXELS', 'MAX_INFLATED', 'MAX_FILE_BYTES', 'register_reader', 'reading', 'to_unit_range',
+           'check_pixels', 'read_pil', 'read_tiff', 'read_npy', 'is_dicom', 'voi_window', 'check_inflated',
+           'read_dicom', 'write_dicom', 'read_image', 'fit_square']
 
 # %% ../nbs/02a_readers.ipynb #ae559b49
 READERS = {}
@@ -232,81 +231,6 @@ def read_image(path:str|Path)->np.ndarray:
                                                f"(MAX_FILE_BYTES = {MAX_FILE_BYTES / 2**20:.0f} MB); not reading it")
     with reading(path): return to_unit_range(reader(path), path)
 
-# %% ../nbs/02a_readers.ipynb #26c64bc9
-H5_KEYS = ('reconstruction_esc', 'reconstruction_rss', 'echo1') # fastMRI single-coil, multi-coil; SKM-TEA
-VOLUME_SUFFIXES = ('.h5', '.hdf5', '.npy')
-MAX_VOXELS = 2**28 # volumes are read whole once, when checked
-
-@contextmanager
-def open_volume(path:str|Path, # an HDF5 file or a .npy array
-                key:str=None): # HDF5 dataset name (default: the first of `H5_KEYS` in the file)
-    "Open the 3-D array in `path` lazily: an HDF5 dataset or a memory-mapped `.npy` array."
-    path = Path(path)
-    if path.suffix.lower() == '.npy':
-        yield np.load(path, mmap_mode='r', allow_pickle=False)
-        return
-    import h5py
-    with h5py.File(path, 'r') as f:
-        keys = [key] if key else list(H5_KEYS)
-        k = next((k for k in keys if k in f), None)
-        if k is None: raise ValueError(f"{path}: no dataset named {' or '.join(keys)}; the file holds: {', '.join(f.keys()) or 'nothing'} (choose one with --key)")
-        where = ''
-        for part in k.strip('/').split('/'): # an external link anywhere on the way leads to another file
-            where += '/' + part
-            link = f.get(where, getlink=True)
-            if isinstance(link, h5py.ExternalLink):
-                raise ValueError(f"{path}: {where!r} is an external link to {link.filename}; only data stored in the file itself is read")
-        d = f[k]
-        if not isinstance(d, h5py.Dataset): raise ValueError(f"{path}: {k!r} is a group, not an array")
-        if d.file.filename != f.filename: raise ValueError(f"{path}: {k!r} leads to another file ({d.file.filename}); only data stored in the file itself is read")
-        if d.external or d.is_virtual:
-            raise ValueError(f"{path}: {k!r} keeps its values in other files ({'external storage' if d.external else 'a virtual dataset'}); "
-                             "only data stored in the file itself is read")
-        yield d
-
-def _check_volume(path, v, axis):
-    if v.ndim != 3: raise ValueError(f"{path}: expected a 3-D volume, got an array of shape {v.shape}")
-    if 0 in v.shape: raise ValueError(f"{path}: the volume is empty (shape {v.shape})")
-    if v.dtype.kind not in 'biufc': raise ValueError(f"{path}: unsupported voxel type {v.dtype}")
-    if not -3 <= axis < 3: raise ValueError(f"{path}: axis {axis} is out of range for a 3-D volume")
-    if math.prod(v.shape) > MAX_VOXELS: raise ValueError(f"{path}: volume of shape {v.shape} has more than MAX_VOXELS = {MAX_VOXELS:,} voxels")
-    check_pixels(path, [s for i, s in enumerate(v.shape) if i != axis % 3])
-
-def volume_info(path:str|Path, key:str=None, axis:int=0,
-                pct:tuple=(0.5, 99.5), # percentiles that set the intensity range
-                check:bool=True, # read every voxel (NaN/inf check, range); False: the header only
-               )->dict: # depth (number of slices along `axis`), lo, hi (None without `check`)
-    "Check the volume in `path` and measure its robust intensity range."
-    with reading(path, 'a volume'), open_volume(path, key) as v:
-        _check_volume(path, v, axis)
-        if not check: return dict(depth=v.shape[axis], lo=None, hi=None)
-        a = np.asarray(v[()])
-        if a.dtype.kind == 'c': a = np.abs(a)
-        if not np.isfinite(a).all(): raise ValueError(f"{path}: volume contains NaN or infinite values")
-        lo, hi = np.percentile(a, pct)
-    return dict(depth=a.shape[axis], lo=float(lo), hi=float(hi))
-
-# %% ../nbs/02a_readers.ipynb #09703eaa
-@functools.lru_cache(maxsize=256)
-def _volume_range(path, key, mtime): return volume_info(path, key)
-
-def read_slice(path:str|Path, index:int, # slice number along `axis`
-               key:str=None, axis:int=0,
-               lo:float=None, hi:float=None, # intensity range (default: measured by `volume_info`, once per volume)
-              )->np.ndarray:
-    "Read one slice of a volume as float32 `(H, W)` in [0, 1], clipped to the volume's robust range."
-    path = Path(path)
-    if lo is None or hi is None:
-        r = _volume_range(str(path), key, path.stat().st_mtime_ns); lo, hi = r['lo'], r['hi']
-    with reading(path, 'a volume'), open_volume(path, key) as v:
-        _check_volume(path, v, axis)
-        if not -v.shape[axis] <= index < v.shape[axis]: raise ValueError(f"slice {index} is out of range (volume {v.shape}, axis {axis})")
-        idx = [slice(None)] * 3; idx[axis] = index
-        s = np.asarray(v[tuple(idx)])
-        s = np.abs(s) if s.dtype.kind == 'c' else s.astype(np.float64)
-        if not np.isfinite(s).all(): raise ValueError(f"slice {index} contains NaN or infinite values")
-    return np.clip((s - lo) / max(hi - lo, 1e-12), 0, 1).astype(np.float32)
-
 # %% ../nbs/02a_readers.ipynb #0785be42
 def fit_square(img:np.ndarray|torch.Tensor, # (H, W) image in [0, 1]
                size:int)->torch.Tensor: # side of the output square
@@ -319,19 +243,3 @@ def fit_square(img:np.ndarray|torch.Tensor, # (H, W) image in [0, 1]
     top, left = (size-nh)//2, (size-nw)//2
     t = F.pad(t, (left, size-nw-left, top, size-nh-top))
     return t[0].clamp_(0, 1)
-
-# %% ../nbs/02a_readers.ipynb #61e1c3e9
-def knee_half(img:np.ndarray, # (H, W) bilateral radiograph
-              side:str)->np.ndarray: # 'right' or 'left': the patient's side
-    "One knee of a bilateral radiograph: the patient's right is the image's left half; the left knee is mirrored."
-    h, w = img.shape
-    if side == 'right': return img[:, :w//2]
-    if side == 'left': return img[:, w - w//2:][:, ::-1].copy()
-    raise ValueError(f"side must be 'right' or 'left', got {side!r}")
-
-def read_item(item:dict)->np.ndarray:
-    "Read one item (a whole image file, a slice of a volume, or one knee of a bilateral radiograph) as float32 `(H, W)`."
-    if item.get('slice') is not None:
-        return read_slice(item['path'], item['slice'], item.get('key'), item.get('axis', 0), item.get('lo'), item.get('hi'))
-    im = read_image(item['path'])
-    return knee_half(im, item['side']) if item.get('side') else im

@@ -16,14 +16,15 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.optimizer import OptimWrapper
 from fastcore.meta import delegates
 from safetensors.torch import save_file, load_file
-from .core import save_model, atomic_write, check_safetensors, UsageError, model_class, check_model_args
+from .core import save_model, atomic_write, check_safetensors, model_class, check_model_args
+from .errors import UsageError
 from .shipped import check_not_shipped
 from .backbone import n_stages
 
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_SEED', 'History', 'latest_checkpoint', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint',
            'resume_fit', 'RunLocked', 'RunLock', 'hold_run', 'check_space', 'check_out', 'available_memory',
-           'check_train_args', 'parse_hparams']
+           'check_train_args', 'parse_hparams', 'constant_mse', 'run_divergence']
 
 # %% ../nbs/04b_runs.ipynb #f7a8b42f
 class History(Callback):
@@ -292,3 +293,27 @@ def parse_hparams(s:str|None, # NAME=VALUE pairs separated by commas, e.g. 'sigm
         except (ValueError, SyntaxError, MemoryError, RecursionError): kw[k] = v # a bare word, e.g. likelihood=gaussian
     try: return check_model_args(model, kw, where=flag)
     except ValueError as e: raise UsageError(str(e)) from None
+
+# %% ../nbs/04b_runs.ipynb #430d2d76
+def constant_mse(dl)->float:
+    "The MSE of the best constant image (every pixel the data's mean) on the images of `dl`: what a model that learnt nothing scores."
+    n = s = s2 = 0.
+    for xb, *_ in dl:
+        x = xb.double(); n += x.numel(); s += x.sum().item(); s2 += x.pow(2).sum().item()
+    return s2 / n - (s / n) ** 2 if n else float('nan')
+
+def run_divergence(rows:list, # `history.csv`'s rows, one per epoch
+                   mse:float, const_mse:float, # the final reconstructions' MSE, and `constant_mse`'s
+                   lr:float)->list: # messages, empty when the run looks sound
+    "What says that a run diverged: a training loss that rose far above its best epoch, or reconstructions worse than one constant image."
+    out, loss = [], [(r['epoch'], r['train_loss']) for r in rows if isinstance(r.get('train_loss'), float) and math.isfinite(r['train_loss'])]
+    if len(loss) > 1:
+        (eb, best), (el, last) = min(loss, key=lambda t: t[1]), loss[-1]
+        if last - best > 10 * max(abs(best), abs(loss[0][1])):
+            out.append(f"the run diverged: its training loss rose from {best:.4g} (epoch {eb}) to {last:.4g} (epoch {el}); "
+                       f"train again with a lower --lr (this run's: {lr:g})")
+    if math.isfinite(mse) and mse > const_mse:
+        out.append(f"the reconstructions (MSE {mse:.3g}) are worse than one constant grey image (MSE {const_mse:.3g}): the run "
+                   f"diverged or is far from trained; train again with a lower --lr (this run's: {lr:g}) or more epochs")
+    return out
+

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json, os, re
 from pathlib import Path
 from torch import nn
-from .core import LatentModel, UsageError, PRIOR_FILES, sha256_file, load_model
+from .core import LatentModel, PRIOR_FILES, sha256_file, load_model
+from .errors import UsageError
 
 # %% auto #0
 __all__ = ['CHECKED_FILES', 'pretrained_dir', 'pretrained_models', 'checksum_lines', 'card_checksums', 'verify_checksums',

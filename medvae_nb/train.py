@@ -13,7 +13,8 @@ import numpy as np, pandas as pd
 import torch
 from fastai.torch_core import set_seed
 from fastcore.meta import delegates
-from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, json_safe, atomic_write, import_variants, check_model_args, UsageError)
+from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, json_safe, atomic_write, import_variants, check_model_args)
+from .errors import UsageError
 from .shipped import load_any, check_not_shipped
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
@@ -21,7 +22,7 @@ from .learner import vae_learner, KL_WARMUP
 from fastai.torch_core import rank_distrib, num_distrib
 from .speed import best_precision
 from .runs import (load_checkpoint, latest_checkpoint, resume_fit, hold_run, check_space, check_out,
-                           check_train_args, parse_hparams, available_memory, MAX_EPOCHS, MAX_SEED)
+                           check_train_args, parse_hparams, available_memory, run_divergence, constant_mse, MAX_EPOCHS, MAX_SEED)
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
 from .priors import fit_latent_prior, fit_code_prior
@@ -30,8 +31,8 @@ from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
 __all__ = ['DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted', 'TrainConfig', 'run_dls',
-           'constant_mse', 'run_divergence', 'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done',
-           'run_finished', 'clear_run', 'check_config', 'train_run', 'resume_run']
+           'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done', 'run_finished', 'clear_run',
+           'check_config', 'train_run', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -177,30 +178,6 @@ def _finish(out:Path, learn, dls, train_time:float, resumed_from:int|None)->Path
         save_figure(fig, figs/f'{name}.png')
     atomic_write(out/'metrics.json', _json(metrics)) # last: a run folder with metrics.json is finished
     return out
-
-# %% ../nbs/12a_train.ipynb #430d2d76
-def constant_mse(dl)->float:
-    "The MSE of the best constant image (every pixel the data's mean) on the images of `dl`: what a model that learnt nothing scores."
-    n = s = s2 = 0.
-    for xb, *_ in dl:
-        x = xb.double(); n += x.numel(); s += x.sum().item(); s2 += x.pow(2).sum().item()
-    return s2 / n - (s / n) ** 2 if n else float('nan')
-
-def run_divergence(rows:list, # `history.csv`'s rows, one per epoch
-                   mse:float, const_mse:float, # the final reconstructions' MSE, and `constant_mse`'s
-                   lr:float)->list: # messages, empty when the run looks sound
-    "What says that a run diverged: a training loss that rose far above its best epoch, or reconstructions worse than one constant image."
-    out, loss = [], [(r['epoch'], r['train_loss']) for r in rows if isinstance(r.get('train_loss'), float) and math.isfinite(r['train_loss'])]
-    if len(loss) > 1:
-        (eb, best), (el, last) = min(loss, key=lambda t: t[1]), loss[-1]
-        if last - best > 10 * max(abs(best), abs(loss[0][1])):
-            out.append(f"the run diverged: its training loss rose from {best:.4g} (epoch {eb}) to {last:.4g} (epoch {el}); "
-                       f"train again with a lower --lr (this run's: {lr:g})")
-    if math.isfinite(mse) and mse > const_mse:
-        out.append(f"the reconstructions (MSE {mse:.3g}) are worse than one constant grey image (MSE {const_mse:.3g}): the run "
-                   f"diverged or is far from trained; train again with a lower --lr (this run's: {lr:g}) or more epochs")
-    return out
-
 
 # %% ../nbs/12a_train.ipynb #3c7354fa
 MAX_PRIOR_CODES = 8192 # the most training images whose codes a fitted prior is fitted on

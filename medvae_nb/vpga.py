@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
+from fastcore.basics import patch, store_attr
 from .core import Phase, register_model
 from .vae import GaussianAutoencoder, reparameterize, kl_div
 
@@ -28,10 +29,11 @@ def call_frozen(module:nn.Module, # network whose weights must not be trained by
 class VPGA(GaussianAutoencoder):
     "Zhang et al.'s variational perceptual generative autoencoder: the VAE's networks, an encoder and a decoder phase."
     name = 'vpga'
-    loss_terms = ('enc_loss', 'dec_loss', 'recon', 'latent_rec', 'var_rec', 'kl')
+    loss_terms = ('enc_loss', 'dec_loss', 'recon', 'latent_rec', 'data_latent_rec', 'var_rec', 'kl')
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  latent_weight:float=3e-2, # α, latent reconstruction of prior samples (official `zn_rec`)
+                 data_latent_weight:float=0., # latent reconstruction of decoded data means (official `zh_rec`)
                  var_weight:float=5e-3, # γ, the variational term (official `vrec`)
                  kl_weight:float=3e-3, # β, KL per latent dimension (official `vkld`)
                  init_sigma:float=0.1, # posterior standard deviation at initialisation
@@ -39,7 +41,7 @@ class VPGA(GaussianAutoencoder):
                  stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
                  checkpointing:bool=False): # activation checkpointing in the backbone
         super().__init__(img_size, zdim, base=base, max_ch=max_ch, checkpointing=checkpointing, stem=stem)
-        self.latent_weight, self.var_weight, self.kl_weight = latent_weight, var_weight, kl_weight
+        store_attr('latent_weight,data_latent_weight,var_weight,kl_weight')
         with torch.no_grad(): self.to_stats.bias[zdim:] = 2 * math.log(init_sigma)
 
     @property
@@ -58,17 +60,24 @@ class VPGA(GaussianAutoencoder):
         logits, *imgs = self.decode_logits(torch.cat([mu, z_prior, mu.detach(), z_var])).chunk(4)
         img_prior, img_mu, img_var = map(torch.sigmoid, imgs)
         z_mu_rec, z_var_rec = self.frozen_mean(torch.cat([img_mu, img_var])).chunk(2)
+        enc = [img_prior, img_mu] if self.data_latent_weight else [img_prior] # h(f(z)), and h(f(sg(μ))) for `zh_rec`
+        z_prior_rec, *z_data_rec = self.posterior(torch.cat(enc))[0].chunk(len(enc))
         return dict(recon=torch.sigmoid(logits), logits=logits, mu=mu, logvar=logvar, z_prior=z_prior,
-                    z_prior_rec=self.posterior(img_prior)[0], z_mu_rec=z_mu_rec, z_var_rec=z_var_rec)
+                    z_prior_rec=z_prior_rec, z_data_rec=z_data_rec[0] if z_data_rec else mu.detach(),
+                    z_mu_rec=z_mu_rec, z_var_rec=z_var_rec)
 
-    def loss(self, x, out):
-        recon = (2 * (out['recon'] - x)).pow(2).mean() # MSE on the official [-1, 1] scale
-        latent_rec = F.mse_loss(out['z_prior_rec'], out['z_prior'])
-        s = out['mu'].detach().pow(2).mean(0).sqrt().clamp_min(1e-6) # per-dimension RMS of μ over the batch
-        var_rec = F.mse_loss(out['z_var_rec'] / s, out['z_mu_rec'] / s)
-        kl = kl_div(out['mu'], out['logvar']).mean() # nats per image
-        enc_loss = (recon + self.latent_weight * latent_rec + self.var_weight * var_rec
-                    + self.kl_weight * self.kl_scale * kl / self.zdim)
-        dec_loss = recon + self.var_weight * var_rec
-        return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss,
-                    recon=recon, latent_rec=latent_rec, var_rec=var_rec, kl=kl)
+# %% ../nbs/07_vpga.ipynb #c0669ed6
+@patch
+def loss(self:VPGA, x, out):
+    "Both phases' objectives, $L_h$ (`enc_loss`) and $L_f$ (`dec_loss`), and every term of them."
+    recon = (2 * (out['recon'] - x)).pow(2).mean() # MSE on the official [-1, 1] scale
+    latent_rec = F.mse_loss(out['z_prior_rec'], out['z_prior'])
+    data_latent_rec = F.mse_loss(out['z_data_rec'], out['mu'].detach())
+    s = out['mu'].detach().pow(2).mean(0).sqrt().clamp_min(1e-6) # per-dimension RMS of μ over the batch
+    var_rec = F.mse_loss(out['z_var_rec'] / s, out['z_mu_rec'] / s)
+    kl = kl_div(out['mu'], out['logvar']).mean() # nats per image
+    enc_loss = (recon + self.latent_weight * latent_rec + self.data_latent_weight * data_latent_rec
+                + self.var_weight * var_rec + self.kl_weight * self.kl_scale * kl / self.zdim)
+    dec_loss = recon + self.var_weight * var_rec
+    return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss,
+                recon=recon, latent_rec=latent_rec, data_latent_rec=data_latent_rec, var_rec=var_rec, kl=kl)

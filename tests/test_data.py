@@ -101,7 +101,7 @@ def test_mrnet_npy(tmp_path, knees):
 def test_key_error_names_the_flag(tmp_path):
     "Issue 33: a --key that no volume holds is one error naming --key, not one per file."
     import h5py
-    from medvae_nb.core import UsageError
+    from medvae_nb.errors import UsageError
     from medvae_nb.train import train_run
     for i in range(3):
         with h5py.File(tmp_path/f'v{i}.h5', 'w') as f: f['echo1'] = np.random.rand(4, 16, 16).astype('f4')

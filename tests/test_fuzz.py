@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from medvae_nb.readers import READERS, read_image, write_dicom, volume_info, read_slice
+from medvae_nb.readers import READERS, read_image, write_dicom
+from medvae_nb.volumes import volume_info, read_slice
 from medvae_nb.data import scan_folder
 from medvae_nb.core import save_model, load_model, create_model
 

@@ -3,7 +3,7 @@ import json, subprocess, sys, zipfile
 from pathlib import Path
 import pytest, torch
 from medvae_nb.shipped import pretrained_models, pretrained_dir, load_pretrained, verify_checksums, CHECKED_FILES
-from medvae_nb.evaluate import model_card
+from medvae_nb.release import model_card
 from medvae_nb.phantom import KneePhantom
 from medvae_nb.metrics import image_scores
 from safetensors import safe_open
