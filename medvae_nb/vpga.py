@@ -33,9 +33,9 @@ class VPGA(GaussianAutoencoder):
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  latent_weight:float=3e-2, # α, latent reconstruction of prior samples (official `zn_rec`)
-                 data_latent_weight:float=0., # latent reconstruction of decoded data means (official `zh_rec`)
-                 var_weight:float=5e-3, # γ, the variational term (official `vrec`)
-                 kl_weight:float=3e-3, # β, KL per latent dimension (official `vkld`)
+                 data_latent_weight:float=1e-2, # latent reconstruction of decoded data means (official `zh_rec`)
+                 var_weight:float=1e-2, # γ, the variational term (official `vrec`)
+                 kl_weight:float=2e-3, # β, KL per latent dimension (official `vkld`)
                  init_sigma:float=0.1, # posterior standard deviation at initialisation
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`): 4 at 256 px costs what 64 px does
