@@ -6,20 +6,21 @@ Docs: https://medvae-nb.github.io/medvae-nb/metrics.html.md"""
 
 # %% ../nbs/10a_metrics.ipynb #43fbfefb
 from __future__ import annotations
-import math, functools
+import math
 import numpy as np
 import pandas as pd
 from scipy import stats
 import torch
 from torch import nn, Tensor
+from .phantom import FACTOR_NAMES
+from .features import KneeFeatures, KNEE_TARGETS, shipped_knee_features
 from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_similarity_index_measure,
                                            multiscale_structural_similarity_index_measure)
 
 # %% auto #0
-__all__ = ['MS_SSIM_MIN_SIDE', 'METRIC_BOUNDS', 'KNEE_TARGETS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics',
-           'bootstrap_ci', 't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd',
-           'precision_recall', 'frechet_distance', 'knee_features_file', 'KneeFeatures', 'knee_targets',
-           'train_knee_features', 'load_knee_features', 'knee_frechet_distance', 'measurement_r2']
+__all__ = ['MS_SSIM_MIN_SIDE', 'METRIC_BOUNDS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics', 'bootstrap_ci',
+           't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
+           'frechet_distance', 'knee_frechet_distance', 'measurement_r2']
 
 # %% ../nbs/10a_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -167,99 +168,12 @@ def frechet_distance(a, b)->float: # feature arrays (n, d), (m, d)
     fid.update(a, real=True); fid.update(b, real=False)
     return float(fid.compute())
 
-# %% ../nbs/10a_metrics.ipynb #b3f76429
-from pathlib import Path
-import torch.nn.functional as F
-from .phantom import KneePhantom, FACTOR_NAMES
-
-KNEE_TARGETS = (*FACTOR_NAMES, 'kl_grade') # what the feature network regresses
-
-def knee_features_file()->Path:
-    "Where the shipped weights of `KneeFeatures` live: `medvae_nb/assets/knee_features.safetensors`."
-    import medvae_nb
-    return Path(medvae_nb.__file__).parent/'assets'/'knee_features.safetensors'
-
-class KneeFeatures(nn.Module):
-    "A small CNN that regresses the phantom's factors from a knee; `features` gives its penultimate activations."
-    def __init__(self, n_feat:int=64, width:int=16, size:int=64):
-        super().__init__()
-        self.size, layers, c = size, [], 1
-        for co in (width, 2 * width, 4 * width, 4 * width): # 64 -> 32 -> 16 -> 8 -> 4 px
-            layers += [nn.Conv2d(c, co, 3, 2, 1), nn.GroupNorm(8, co), nn.SiLU(), nn.Conv2d(co, co, 3, 1, 1), nn.SiLU()]
-            c = co
-        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * (size // 16) ** 2, n_feat), nn.SiLU())
-        self.head = nn.Linear(n_feat, len(KNEE_TARGETS))
-        self.register_buffer('mean', torch.zeros(len(KNEE_TARGETS)))
-        self.register_buffer('std', torch.ones(len(KNEE_TARGETS)))
-
-    def features(self, x:Tensor)->Tensor:
-        "Penultimate activations (B, n_feat) of images (B, 1, H, W) in [0, 1], any H = W."
-        if x.shape[-1] != self.size: x = F.interpolate(x.float(), size=(self.size, self.size), mode='bilinear', antialias=True)
-        return self.body(x.float())
-    def forward(self, x:Tensor)->Tensor:
-        "Standardised factor predictions (B, len(KNEE_TARGETS))."
-        return self.head(self.features(x))
-    def predict(self, x:Tensor)->Tensor:
-        "Factor predictions in their own units."
-        return self(x) * self.std + self.mean
-
-def knee_targets(factors:pd.DataFrame)->Tensor:
-    "The regression targets of `KneeFeatures` from a phantom factor table."
-    return torch.tensor(factors[list(KNEE_TARGETS)].to_numpy(np.float32))
-
-# %% ../nbs/10a_metrics.ipynb #f5003875
-def train_knee_features(n:int=8192, # phantom knees to train on (a tenth held out)
-                        epochs:int=8, bs:int=64, lr:float=3e-3, seed:int=0,
-                        out:str|Path=None, # where to save the weights (safetensors); None: don't save
-                        progress:bool=True)->tuple: # (model, R² per target on the held-out tenth)
-    "Train `KneeFeatures` on phantom knees to regress their factors."
-    from fastai.learner import Learner
-    import fastai.callback.progress, fastai.callback.schedule # Learner.no_bar, Learner.fit_one_cycle
-    from fastai.data.core import DataLoaders
-    from fastai.optimizer import OptimWrapper
-    from functools import partial
-    from safetensors.torch import save_file
-    torch.manual_seed(seed)
-    batch = KneePhantom(64).generate(n, seed=seed)
-    x, y = torch.as_tensor(batch.images, dtype=torch.float32), knee_targets(batch.factors)
-    nv = n // 10
-    net = KneeFeatures()
-    net.mean.copy_(y[nv:].mean(0)); net.std.copy_(y[nv:].std(0).clamp_min(1e-6))
-    ys = (y - net.mean) / net.std
-    ds = lambda a, b: torch.utils.data.TensorDataset(a, b)
-    dls = DataLoaders.from_dsets(ds(x[nv:], ys[nv:]), ds(x[:nv], ys[:nv]), bs=bs, device='cpu')
-    learn = Learner(dls, net, loss_func=nn.MSELoss(), opt_func=partial(OptimWrapper, opt=torch.optim.AdamW))
-    if progress: learn.fit_one_cycle(epochs, lr)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    net.eval()
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out))
-    with torch.no_grad(): pred = torch.cat([net(x[i:min(i + 256, nv)]) for i in range(0, nv, 256)])
-    r2 = 1 - (pred - ys[:nv]).pow(2).mean(0) / ys[:nv].var(0)
-    return net, pd.Series(r2.numpy(), index=KNEE_TARGETS, name='R²')
-
-def load_knee_features(path:str|Path=None)->KneeFeatures:
-    "The shipped `KneeFeatures` (or the weights at `path`), in eval mode."
-    from safetensors.torch import load_file
-    path = Path(path or knee_features_file())
-    if not path.is_file(): raise FileNotFoundError(f"{path}: knee feature weights not found (train them with train_knee_features)")
-    with torch.device('meta'): net = KneeFeatures() # built without initialising: no random numbers drawn from the caller's stream
-    net.load_state_dict(load_file(str(path)), assign=True)
-    return net.eval()
-
-@functools.cache
-def _shipped_knee_features()->KneeFeatures:
-    "The shipped network, read from disk once per process (`evaluate` scores several models in a row)."
-    return load_knee_features()
-
 # %% ../nbs/10a_metrics.ipynb #487176f7
 @torch.no_grad()
 def knee_frechet_distance(real:Tensor, fake:Tensor, # images (N, 1, H, W) and (M, 1, H, W) in [0, 1]
                           net:KneeFeatures=None, bs:int=256)->float:
     "Fréchet distance between `real` and `fake` in the knee feature space of `KneeFeatures` (not FID)."
-    net = net or _shipped_knee_features()
+    net = net or shipped_knee_features()
     feats = lambda t: torch.cat([net.features(t[i:i+bs].cpu()) for i in range(0, len(t), bs)]).numpy()
     return frechet_distance(feats(real), feats(fake))
 
@@ -271,7 +185,7 @@ def measurement_r2(images:Tensor, # knees (N, 1, H, W) in [0, 1]: originals or a
                    factors:pd.DataFrame, # the phantom's true factors of the same knees, N rows
                    targets=CLINICAL_TARGETS, net:KneeFeatures=None, bs:int=256)->pd.Series:
     "R² of the measurements `targets` that `KneeFeatures` reads off `images`, against the true `factors`."
-    net = net or _shipped_knee_features()
+    net = net or shipped_knee_features()
     pred = torch.cat([net.predict(images[i:i+bs].float().cpu()) for i in range(0, len(images), bs)])
     idx = [KNEE_TARGETS.index(t) for t in targets]
     pred, y = pred[:, idx].double(), torch.tensor(factors[list(targets)].to_numpy(np.float64))
