@@ -15,6 +15,7 @@ from .errors import UsageError
 from .shipped import pretrained_dir, checksum_lines
 from .train import TrainConfig, fit_folder_prior
 from .evaluate import card_eval, SAMPLE_METRICS
+from .speed import cpu_has_bf16
 
 # %% auto #0
 __all__ = ['TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS', 'CARD_TEMPLATE', 'train_command', 'plateau', 'save_half',
@@ -62,15 +63,12 @@ def save_half(model, path:str|Path)->Path:
     return path
 
 def _machine()->str:
-    "The CPU this process runs on, in a few words (for the card's budget)."
+    "The CPU this process runs on, in a few words (for the card's budget): its name, and its vector unit as PyTorch sees it."
     import platform
-    name, flags = platform.processor() or platform.machine(), ''
-    try:
-        info = Path('/proc/cpuinfo').read_text()
-        name = next(l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name'))
-        flags = next(l for l in info.splitlines() if l.startswith('flags'))
+    name = platform.processor() or platform.machine()
+    try: name = next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): pass
-    isa = 'AVX512-BF16' if 'avx512_bf16' in flags else 'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else ''
+    isa = 'AVX512-BF16' if cpu_has_bf16() else torch.backends.cpu.get_cpu_capability().replace('DEFAULT', '')
     return f"{torch.get_num_threads()} threads of an {name}" + (f" ({isa})" if isa else '')
 
 TRAIN_KEYS = ('valid_loss', 'psnr', 'ssim', 'train_time_s', 'epochs_done', 'processes') # what a card keeps of a run's metrics.json
