@@ -18,8 +18,9 @@ from .evaluate import card_eval, SAMPLE_METRICS
 from .speed import cpu_has_bf16
 
 # %% auto #0
-__all__ = ['TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS', 'CARD_TEMPLATE', 'train_command', 'plateau', 'save_half',
-           'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior', 'card_goals', 'model_card']
+__all__ = ['TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS', 'PSNR_64', 'CARD_TEMPLATE', 'train_command', 'plateau',
+           'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior', 'card_goals',
+           'model_card']
 
 # %% ../nbs/12d_release.ipynb #a3ca428c
 def train_command(args:dict)->str:
@@ -146,9 +147,11 @@ CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse'
              ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision', '{:.3f}'), ('recall', 'sample recall', '{:.3f}'))
 FITTED_ROWS = tuple((k, f'{label}, fitted prior', fmt) for k, label, fmt in CARD_ROWS if k in SAMPLE_METRICS) # from `card_eval`'s 'fitted'
 
+PSNR_64 = dict(vae=40., introvae=33.) # 36 dB for the others; IntroVAE's claim is about its samples, and its game costs reconstruction (issue 30)
+
 def card_goals(model:str, size:int=64)->dict:
     "The quality goals a shipped `model` at `size` px is held to: metric -> (comparison, value)."
-    g = (dict(psnr=('≥', 40. if model == 'vae' else 36.), ssim=('≥', 0.95)) if size <= 64 else # above 64 px, against the noise-free knees:
+    g = (dict(psnr=('≥', PSNR_64.get(model, 36.)), ssim=('≥', 0.95)) if size <= 64 else # above 64 px, against the noise-free knees:
          dict(psnr_clean=('≥', 36. if model == 'vae' else 33.), ssim_clean=('≥', 0.95))) # the noise alone costs the noisy PSNR ~36 dB
     if model == 'vqvae': g.update(precision=('≥', 0.5), recall=('≥', 0.5))
     return g

@@ -2,7 +2,8 @@
 training batch, and score the model's *own-prior* samples on 512 held-out knees (KFD, SWD, precision, recall).
 
     python tools/introvae_probes.py OUT [NAME ...]    # all probes, or the named ones, one after the other
-    python tools/introvae_probes.py --report OUT DEST  # DEST/README.md, DEST/kl_traces.png, DEST/probes.csv from OUT
+    python tools/introvae_probes.py --report OUT DEST [FIG]  # OUT's probes into DEST/probes.csv (rows of the same names
+                                                             # replaced) and their energies into DEST/FIG (kl_traces.png)
 
 Each probe writes OUT/NAME.json (settings, per-epoch validation energies, scores) and OUT/NAME-trace.csv
 (per-batch energies); OUT/probes.csv collects the scores. Results go to nbs/reports/introvae-probes/.
@@ -62,6 +63,11 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
                                    lr=5e-4, sched='constant', epochs=16),
     'soft-sigma003-neg32': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=32., clip=None), lr=5e-4),
     'soft-sigma003-neg8': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=8., clip=None), lr=5e-4),
+    # third round: the second round's best recipe on the official constant schedule (the gap closed as one-cycle cooled)
+    'b50-const':      dict(kw=dict(beta=50., m=100., alpha=0.5), lr=5e-4, sched='constant', epochs=12),
+    'b50-a1-const':   dict(kw=dict(beta=50., m=100., alpha=1.0), lr=5e-4, sched='constant', epochs=12),
+    'b50-warm-seq-2e-4': dict(kw=dict(beta=50., m=100., alpha=0.5, warmup_epochs=2, fresh_forward=True),
+                              lr=2e-4, sched='constant', epochs=12),
     'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
 }
 
@@ -112,8 +118,8 @@ def run_probe(name:str, out:Path):
     torch.save(m.state_dict(), out/f'{name}.pt') # for a look at the samples; not committed
     return res
 
-def report(out:Path, dest:Path):
-    "A table of every finished probe and a figure of their per-batch energies, for `nbs/reports/`."
+def report(out:Path, dest:Path, fig_name:str='kl_traces.png'):
+    "A table of every finished probe (added to `dest/probes.csv`) and a figure of their per-batch energies, for `nbs/reports/`."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     dest.mkdir(parents=True, exist_ok=True)
@@ -125,19 +131,22 @@ def report(out:Path, dest:Path):
         if 'beta_neg' not in r['settings']['kw']: ax.axhline(r['m'], ls=':', c='grey', label='m') # Soft-IntroVAE has no margin
         ax.set(title=r['name'], xlabel='epoch', yscale='log')
     axs[0][0].set_ylabel('nats per image (training batches)'); axs[0][0].legend(fontsize=7)
-    fig.tight_layout(); fig.savefig(dest/'kl_traces.png', dpi=90); plt.close(fig)
+    fig.tight_layout(); fig.savefig(dest/fig_name, dpi=90); plt.close(fig)
     table = pd.DataFrame([dict(probe=r['name'], settings=', '.join(f'{k}={v}' for k, v in r['settings']['kw'].items()) +
                                (f", m = {r['settings']['m_from_warmup']} × warm-up KL(real)" if 'm_from_warmup' in r['settings'] else '') +
                                f", lr {r['settings']['lr']} {r['settings']['sched']}",
                                m=round(r['m'], 1), **{f'valid {k}': round(r['valid'][-1][k], 1) for k in ('kl_real', 'kl_rec', 'kl_fake')},
                                psnr=round(r['psnr'], 2), kfd=round(r['kfd'], 2), swd=round(r['swd'], 1),
                                precision=round(r['precision'], 3), recall=round(r['recall'], 3), minutes=r['minutes']) for r in rows])
+    if (dest/'probes.csv').exists(): # earlier rounds' rows stay, unless a probe of the same name was run again
+        old = pd.read_csv(dest/'probes.csv')
+        table = pd.concat([old[~old['probe'].isin(table['probe'])], table], ignore_index=True)
     table.to_csv(dest/'probes.csv', index=False)
     return table
 
 if __name__ == '__main__':
     if sys.argv[1] == '--report':
-        print(report(Path(sys.argv[2]), Path(sys.argv[3])).to_string(index=False))
+        print(report(Path(sys.argv[2]), Path(sys.argv[3]), *sys.argv[4:5]).to_string(index=False))
         sys.exit()
     out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
