@@ -152,18 +152,24 @@ def medvae_fit_prior(
     run:str, # a finished run folder written by medvae-train
     components:str='1,2,4,8,10,16', # mixture sizes to try; the held-out likelihood of a fifth of the codes chooses
     seed:int=0, # seed of the held-out split and of the fit
+    epochs:int=None, # a VQ-VAE: epochs of its transformer prior, trained again from fresh weights (default: the run's)
+    n:int=None, # a phantom run: fit on the codes of this many phantom knees (default: the run's)
 ):
-    "Fit a Gaussian mixture to the codes of a run's training images and save it beside the model (prior.json, prior.safetensors)."
+    "Fit a run's prior again on the codes of its training images: a Gaussian mixture (prior.json, prior.safetensors), or a VQ-VAE's transformer (in model.safetensors)."
     try:
         try: ks = tuple(int(k) for k in components.split(',') if k.strip())
         except ValueError: raise UsageError(f"--components {components!r}: must be comma-separated whole numbers, e.g. 1,2,4,8") from None
         if not ks or min(ks) < 1 or max(ks) > 64: raise UsageError(f"--components {components!r}: each between 1 and 64")
         if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
-        table = refit_prior(run, components=ks, seed=seed)
+        table = refit_prior(run, components=ks, seed=seed, prior_epochs=epochs, knees=n)
     except UsageError as e: exit_usage('medvae-fit-prior', e)
     print(table.round(3).to_string())
-    print(f"chose {table['valid_nats'].idxmax()} components in {table.attrs['seconds']:.0f} s; wrote {Path(run)/'prior.json'} and "
-          f"{Path(run)/'prior.safetensors'}; sample with model.sample(n, prior='fitted')")
+    if 'valid_bits' in table: # a VQ-VAE's transformer
+        print(f"trained the prior for {len(table)} epochs on the code maps of {table.attrs['n_images']} images in {table.attrs['seconds']:.0f} s "
+              f"({table['valid_bits'].iloc[-1]:.3f} bits per code on the validation maps); wrote {Path(run)/'model.safetensors'}; sample with model.sample(n)")
+    else: print(f"chose {table['valid_nats'].idxmax()} components in {table.attrs['seconds']:.0f} s; wrote {Path(run)/'prior.json'} and "
+                f"{Path(run)/'prior.safetensors'}; sample with model.sample(n, prior='fitted')")
+
 
 # %% ../nbs/13_cli.ipynb #079624ef
 MAX_PHANTOM_N = 100_000 # the most knees `medvae-phantom` writes in one go

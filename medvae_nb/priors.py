@@ -79,11 +79,12 @@ class SecondStageVAE(nn.Module):
         self.register_buffer('scale', torch.ones(dim) if scale is None else scale.float())
     @property
     def dim(self)->int: return len(self.shift)
-    def loss(self, z:Tensor)->Tensor:
+    def loss(self, z:Tensor,
+             sample:bool=None)->Tensor: # draw u from the posterior (default: in training mode only; else its mean)
         "The negative ELBO of the standardised codes `z`, in nats per code."
         y = (z - self.shift) / self.scale
         mu, logvar = self.enc(y).chunk(2, dim=1)
-        u = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if self.training else mu
+        u = mu + (0.5 * logvar).exp() * torch.randn_like(mu) if (self.training if sample is None else sample) else mu
         nll = 0.5 * (y - self.dec(u)).pow(2).sum(1) / self.log_gamma.exp() + 0.5 * self.dim * (self.log_gamma + math.log(2 * math.pi))
         return (nll + kl_div(mu, logvar)).mean()
     @torch.no_grad()
@@ -104,7 +105,10 @@ def fit_second_stage(codes, # (N, D) codes, a tensor or an array
     m = SecondStageVAE(z.shape[1], hidden, train.mean(0), train.std(0).clamp_min(1e-6))
     opt = torch.optim.Adam(m.parameters(), lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * math.ceil(len(train) / bs))
-    elbo = lambda data: -m.loss(data).item() - m.scale.log().sum().item() # nats of the raw codes
+    def elbo(data): # the bound itself, in nats of the raw codes: u drawn from the posterior, the same noise at every check
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            return -m.loss(data, sample=True).item() - m.scale.log().sum().item()
     rows, best = [], (-math.inf, None)
     for ep in range(epochs):
         m.train()

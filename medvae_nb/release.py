@@ -127,11 +127,14 @@ def ship_run(run:str|Path, # a finished run folder (`medvae-train`)
     return dest
 
 def reship_prior(dest:str|Path, # a shipped model's folder
-                 n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256)->dict:
+                 n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256,
+                 command:str=None, # the card's recipe with the prior's fit added, when it adds a step (`medvae-fit-prior ...`)
+                 **kwargs)->dict: # passed to `fit_folder_prior` (prior_epochs, knees)
     "Fit the prior of the shipped model in `dest` (`fit_folder_prior`, `12a_train`), score it again with `card_eval` and rewrite its card."
     dest = Path(dest)
-    fit_folder_prior(dest)
+    fit_folder_prior(dest, save=save_half, **kwargs) # a VQ-VAE's prior is in its weights, which ship in half precision
     metrics = json.loads((dest/'metrics.json').read_text())
+    if command: metrics['command'] = command
     metrics['eval'] = card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size)
     atomic_write(dest/'metrics.json', json.dumps(json_safe(metrics), indent=2))
     atomic_write(dest/'README.md', model_card(dest))

@@ -196,21 +196,44 @@ def _codes_model(name:str)->bool:
 
 def fit_folder_prior(folder:Path, # a model folder with its train.json: a finished run, or a shipped model being made
                      cfg:TrainConfig=None, # what its train.json says, if already read
-                     **kwargs)->pd.DataFrame|None: # passed to `fit_gmm`
-    "Replace the prior saved in `folder` by one fitted on the training images its `train.json` names; None for a VQ-VAE (its prior is its transformer) or too few images."
+                     prior_epochs:int=None, # a VQ-VAE: train its transformer prior again, from fresh weights, for these epochs
+                     knees:int=None, # a phantom run: fit on the codes of this many phantom knees instead of the run's (`--n`)
+                     save=save_model, # how a VQ-VAE's weights, its prior among them, are written back (`save_half` when shipping)
+                     **kwargs)->pd.DataFrame|None: # passed to `fit_gmm` (components, seed); `seed` also seeds a transformer's weights
+    "Replace the prior saved in `folder` by one fitted on the training images its `train.json` names; None for a VQ-VAE without `prior_epochs`, or too few images."
     if cfg is None: cfg = TrainConfig.from_json(json.loads((folder/'train.json').read_text()))
-    if _codes_model(cfg.model): return None
+    if prior_epochs is not None and not 1 <= prior_epochs <= MAX_EPOCHS: raise UsageError(f"--epochs {prior_epochs}: must be from 1 to {MAX_EPOCHS}")
+    if knees is not None:
+        if cfg.data != 'phantom': raise UsageError(f"--n {knees}: only a phantom run can fit its prior on more knees; {folder} trained on {cfg.data}")
+        check_train_args(cfg.model, 'phantom', cfg.size, 1, cfg.bs, knees)
+        cfg = replace(cfg, n=knees)
+    if _codes_model(cfg.model): return None if prior_epochs is None else _refit_code_prior(folder, cfg, prior_epochs, save, kwargs.get('seed', 0))
+    if prior_epochs is not None: raise UsageError(f"--epochs {prior_epochs}: only a VQ-VAE's prior trains for epochs; a {cfg.model}'s is a Gaussian mixture")
     for f in PRIOR_FILES: (folder/f).unlink(missing_ok=True) # the old fit, derived from the weights, is what this replaces
     return fit_run_prior(load_model(folder), folder, run_dls(cfg), **kwargs)
 
+def _refit_code_prior(folder:Path, cfg:TrainConfig, epochs:int, save, seed:int)->pd.DataFrame:
+    "Train the transformer prior of the VQ-VAE in `folder` again from fresh weights, on the code maps of `cfg`'s images; save the model."
+    model = load_model(folder).float()
+    torch.manual_seed(seed)
+    fresh = {k: v for k, v in model.config.items() if k not in ('name', 'img_size')}
+    model.prior = create_model(cfg.model, cfg.size, **fresh).prior
+    t = time.time()
+    learn = fit_code_prior(model, run_dls(cfg), epochs=epochs, progress=False, precision=cfg.precision)
+    if learn.nonfinite is not None: raise UsageError(f"RUN {folder}: the prior's loss became {learn.nonfinite}; nothing was saved")
+    save(model, folder)
+    table = pd.DataFrame([dict(epoch=e, train_bits=float(v[0]), valid_bits=float(v[1])) for e, v in enumerate(learn.recorder.values)]).set_index('epoch')
+    table.attrs.update(seconds=round(time.time() - t, 1), n_images=len(learn.dls.train_ds))
+    return table
+
 def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
-                **kwargs)->pd.DataFrame: # passed to `fit_gmm` (components, seed)
-    "Fit the prior of the run in `run` again, on its training images, and save it there: what `medvae-fit-prior` does."
+                **kwargs)->pd.DataFrame: # passed to `fit_folder_prior` (prior_epochs, knees) and `fit_gmm` (components, seed)
+    "Fit the prior of the run in `run` again (a VQ-VAE's transformer for as many epochs as the run, unless told), on its training images, and save it there: what `medvae-fit-prior` does."
     run = check_not_shipped(Path(run), 'RUN')
     if not run_finished(run): raise UsageError(f"RUN {run}: not a finished run (no final metrics.json written by medvae-train)")
     try: cfg = TrainConfig.from_json(json.loads((run/'train.json').read_text()))
     except (OSError, ValueError, UnicodeDecodeError) as e: raise UsageError(f"RUN {run}: train.json: {e}") from None
-    if _codes_model(cfg.model): raise UsageError(f"RUN {run}: a {cfg.model}'s prior is its transformer, fitted by medvae-train")
+    if _codes_model(cfg.model) and kwargs.get('prior_epochs') is None: kwargs['prior_epochs'] = cfg.epochs
     with hold_run(run, 'RUN'):
         try: table = fit_folder_prior(run, cfg, **kwargs)
         except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {e}") from None

@@ -93,13 +93,16 @@ class CodePrior(LatentModel):
         return self.head(x)[:, 0]
 
     @torch.no_grad()
-    def sample(self, n:int, temperature:float=1.0)->Tensor: # (n, h, w) long
+    def sample(self, n:int, temperature:float=1.0,
+               top_k:int=None)->Tensor: # (n, h, w) long; `top_k`: draw each code from the k likeliest only
         "Draw `n` code maps, one code at a time in raster order (in eval mode)."
+        if top_k is not None and not 1 <= top_k <= self.K: raise ValueError(f"top_k must be from 1 to K = {self.K}, got {top_k}")
         was = self.training
         self.eval()
         code, caches, seq = torch.full((n,), self.K, dtype=torch.long, device=self.device), [[] for _ in self.blocks], []
         for i in range(self.h * self.w):
             logits = self.step_logits(code, i, caches).float()
+            if top_k: logits = logits.masked_fill(logits < logits.topk(top_k, -1).values[:, -1:], -math.inf)
             code = torch.multinomial(F.softmax(logits / temperature, -1), 1)[:, 0]
             seq.append(code)
         self.train(was)
@@ -163,11 +166,11 @@ class VQVAE(LatentModel):
 # %% ../nbs/08b_vqvae.ipynb #f7104ff5
 @patch
 @torch.no_grad()
-def sample(self:VQVAE, n:int, temperature:float=1.0,
+def sample(self:VQVAE, n:int, temperature:float=1.0, top_k:int=None, # see `CodePrior.sample`
            prior:str='own')->Tensor: # 'own' and 'fitted' are one: the learned prior is fitted on the codes
     "Decode `n` code maps drawn from the learned prior (uniform codes, with a warning, before it is fitted)."
     if prior not in ('own', 'fitted'): raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
-    if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature))
+    if self.prior_fitted: return self.decode_indices(self.prior.sample(n, temperature, top_k))
     if not self._warned_prior:
         warnings.warn(f"{self.name}: the prior over the codes is not fitted yet (fit it with medvae_nb.priors.fit_code_prior); sampling uniform codes")
         self._warned_prior = True

@@ -175,10 +175,23 @@ def test_fit_prior(tmp_path):
     assert r.returncode == 0 and 'chose' in r.stdout, r.stderr
     assert (out/'prior.json').read_text() != first and load_model(out).sample(3, prior='fitted').shape == (3, 1, 32, 32)
     assert '--components' in _one_error_line(run('medvae-fit-prior', str(out), '--components', 'x'), 'medvae-fit-prior')
+    assert "--epochs 2: only a VQ-VAE's prior" in _one_error_line(run('medvae-fit-prior', str(out), '--epochs', '2'), 'medvae-fit-prior')
     assert 'inside the installed medvae_nb package' in _one_error_line(run('medvae-fit-prior', str(pretrained_dir()/'vae-64px')), 'medvae-fit-prior')
     (out/'prior.json').write_text(first.replace('"vae"', '"svae"')) # another model's prior: refused before sampling
     r = run('medvae-eval', str(out), '--n', '8')
     assert r.returncode == 2 and 'prior.json: was fitted for a svae model' in r.stderr, r.stderr
+
+def test_fit_prior_vqvae(tmp_path):
+    "Issue 30: medvae-fit-prior trains a VQ-VAE's transformer prior again from fresh weights, on more phantom knees if asked."
+    from medvae_nb.core import load_model
+    out = tmp_path/'vq'
+    assert run('medvae-train', '--model', 'vqvae', '--size', '32', '--epochs', '1', '--n', '32', '--bs', '8', '--out', str(out)).returncode == 0
+    before = (out/'model.safetensors').read_bytes()
+    r = run('medvae-fit-prior', str(out), '--epochs', '1', '--n', '48')
+    assert r.returncode == 0 and 'trained the prior for 1 epoch on the code maps of 38 images' in r.stdout, r.stdout + r.stderr
+    assert (out/'model.safetensors').read_bytes() != before and bool(load_model(out).prior_fitted)
+    assert '--epochs 0: must be from 1' in _one_error_line(run('medvae-fit-prior', str(out), '--epochs', '0'), 'medvae-fit-prior')
+    assert '--n 0' in _one_error_line(run('medvae-fit-prior', str(out), '--n', '0'), 'medvae-fit-prior')
 
 def test_divergence_is_said_once_on_stderr(tmp_path):
     "A learning rate of 10 finishes, and says on stderr, once per finding and on one line each, that the run diverged."
