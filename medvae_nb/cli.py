@@ -165,7 +165,7 @@ def medvae_fit_prior(
     except UsageError as e: exit_usage('medvae-fit-prior', e)
     print(table.round(3).to_string())
     if 'valid_bits' in table: # a VQ-VAE's transformer
-        print(f"trained the prior for {len(table)} epochs on the code maps of {table.attrs['n_images']} images in {table.attrs['seconds']:.0f} s "
+        print(f"trained the prior for {len(table)} epoch{'s' * (len(table) != 1)} on the code maps of {table.attrs['n_images']} images in {table.attrs['seconds']:.0f} s "
               f"({table['valid_bits'].iloc[-1]:.3f} bits per code on the validation maps); wrote {Path(run)/'model.safetensors'}; sample with model.sample(n)")
     else: print(f"chose {table['valid_nats'].idxmax()} components in {table.attrs['seconds']:.0f} s; wrote {Path(run)/'prior.json'} and "
                 f"{Path(run)/'prior.safetensors'}; sample with model.sample(n, prior='fitted')")

@@ -17,11 +17,11 @@ from .core import LatentModel, GaussianMixture, attach_prior
 from .vae import kl_div
 from .data import make_dls
 from .learner import vae_learner
-from .vqvae import VQVAE, CodeDataset, encode_codes
+from .vqvae import VQVAE, CodePrior, CodeDataset, encode_codes
 
 # %% auto #0
 __all__ = ['COMPONENTS', 'encode_all', 'fit_gmm', 'SecondStageVAE', 'fit_second_stage', 'fit_latent_prior', 'code_dls',
-           'fit_code_prior']
+           'fit_code_prior', 'refit_code_prior']
 
 # %% ../nbs/10c_priors.ipynb #37855760
 @torch.no_grad()
@@ -161,3 +161,18 @@ def fit_code_prior(model:VQVAE, # a trained VQ-VAE, whose `prior` this trains
     model.prior.eval()
     model.prior_fitted.fill_(learn.nonfinite is None)
     return learn
+
+def refit_code_prior(model:VQVAE, # a trained VQ-VAE, whose `prior` this replaces
+                     dls:DataLoaders, # the images whose code maps the new prior is trained on
+                     epochs:int, seed:int=0, # the new prior's epochs, and the seed of its initial weights
+                     **kwargs)->pd.DataFrame: # passed to `fit_code_prior` (lr, bs, precision, ...)
+    "Replace `model`'s prior by one of the same shape trained from fresh weights (`fit_code_prior`); its bits per code per epoch."
+    c = model.config
+    torch.manual_seed(seed)
+    model.prior = CodePrior(model.vq.K, model.bottom, model.bottom, c['prior_dim'], c['prior_layers'], c['prior_heads'], c['prior_dropout']).to(model.device)
+    t = time.time()
+    learn = fit_code_prior(model, dls, epochs=epochs, progress=False, **kwargs)
+    if learn.nonfinite is not None: raise ValueError(f"{model.name}: the new prior's loss became {learn.nonfinite}; keep the model's saved weights")
+    table = pd.DataFrame([dict(epoch=e, train_bits=float(v[0]), valid_bits=float(v[1])) for e, v in enumerate(learn.recorder.values)]).set_index('epoch')
+    table.attrs.update(seconds=round(time.time() - t, 1), n_images=len(dls.train_ds))
+    return table

@@ -25,7 +25,7 @@ from .runs import (load_checkpoint, latest_checkpoint, resume_fit, hold_run, che
                            check_train_args, parse_hparams, available_memory, run_divergence, constant_mse, MAX_EPOCHS, MAX_SEED)
 from .distributed import init_distrib, data_parallel
 from .metrics import reconstruction_metrics
-from .priors import fit_latent_prior, fit_code_prior
+from .priors import fit_latent_prior, fit_code_prior, refit_code_prior
 from torch import Tensor
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
@@ -207,24 +207,15 @@ def fit_folder_prior(folder:Path, # a model folder with its train.json: a finish
         if cfg.data != 'phantom': raise UsageError(f"--n {knees}: only a phantom run can fit its prior on more knees; {folder} trained on {cfg.data}")
         check_train_args(cfg.model, 'phantom', cfg.size, 1, cfg.bs, knees)
         cfg = replace(cfg, n=knees)
-    if _codes_model(cfg.model): return None if prior_epochs is None else _refit_code_prior(folder, cfg, prior_epochs, save, kwargs.get('seed', 0))
+    if _codes_model(cfg.model):
+        if prior_epochs is None: return None
+        model = load_model(folder).float()
+        table = refit_code_prior(model, run_dls(cfg), prior_epochs, kwargs.get('seed', 0), precision=cfg.precision)
+        save(model, folder) # the prior is part of the weights
+        return table
     if prior_epochs is not None: raise UsageError(f"--epochs {prior_epochs}: only a VQ-VAE's prior trains for epochs; a {cfg.model}'s is a Gaussian mixture")
     for f in PRIOR_FILES: (folder/f).unlink(missing_ok=True) # the old fit, derived from the weights, is what this replaces
     return fit_run_prior(load_model(folder), folder, run_dls(cfg), **kwargs)
-
-def _refit_code_prior(folder:Path, cfg:TrainConfig, epochs:int, save, seed:int)->pd.DataFrame:
-    "Train the transformer prior of the VQ-VAE in `folder` again from fresh weights, on the code maps of `cfg`'s images; save the model."
-    model = load_model(folder).float()
-    torch.manual_seed(seed)
-    fresh = {k: v for k, v in model.config.items() if k not in ('name', 'img_size')}
-    model.prior = create_model(cfg.model, cfg.size, **fresh).prior
-    t = time.time()
-    learn = fit_code_prior(model, run_dls(cfg), epochs=epochs, progress=False, precision=cfg.precision)
-    if learn.nonfinite is not None: raise UsageError(f"RUN {folder}: the prior's loss became {learn.nonfinite}; nothing was saved")
-    save(model, folder)
-    table = pd.DataFrame([dict(epoch=e, train_bits=float(v[0]), valid_bits=float(v[1])) for e, v in enumerate(learn.recorder.values)]).set_index('epoch')
-    table.attrs.update(seconds=round(time.time() - t, 1), n_images=len(learn.dls.train_ds))
-    return table
 
 def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
                 **kwargs)->pd.DataFrame: # passed to `fit_folder_prior` (prior_epochs, knees) and `fit_gmm` (components, seed)
