@@ -68,6 +68,8 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
     'b50-a1-const':   dict(kw=dict(beta=50., m=100., alpha=1.0), lr=5e-4, sched='constant', epochs=12),
     'b50-warm-seq-2e-4': dict(kw=dict(beta=50., m=100., alpha=0.5, warmup_epochs=2, fresh_forward=True),
                               lr=2e-4, sched='constant', epochs=12),
+    'b50-a075':       dict(kw=dict(beta=50., m=100., alpha=0.75)), # after the retrain: a harder push on KL(fake)
+    'b50-a1':         dict(kw=dict(beta=50., m=100., alpha=1.0)),
     'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
 }
 
