@@ -16,7 +16,7 @@ from .phantom import write_phantom
 from .errors import UsageError, exit_usage, warnings_as_lines
 from .shipped import check_not_shipped
 from dataclasses import fields
-from .runs import MAX_SEED, check_out, parse_hparams
+from .runs import MAX_EPOCHS, MAX_SEED, check_out, parse_hparams
 from .train import TrainConfig, Interrupted, train_run, resume_run, run_finished, epochs_done, refit_prior
 from .evaluate import eval_run, eval_dest
 from .compare import compare, compare_pretrained
@@ -161,6 +161,7 @@ def medvae_fit_prior(
         except ValueError: raise UsageError(f"--components {components!r}: must be comma-separated whole numbers, e.g. 1,2,4,8") from None
         if not ks or min(ks) < 1 or max(ks) > 64: raise UsageError(f"--components {components!r}: each between 1 and 64")
         if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
+        if epochs is not None and not 1 <= epochs <= MAX_EPOCHS: raise UsageError(f"--epochs {epochs}: must be from 1 to {MAX_EPOCHS}")
         table = refit_prior(run, components=ks, seed=seed, prior_epochs=epochs, knees=n)
     except UsageError as e: exit_usage('medvae-fit-prior', e)
     print(table.round(3).to_string())

@@ -202,10 +202,9 @@ def fit_folder_prior(folder:Path, # a model folder with its train.json: a finish
                      **kwargs)->pd.DataFrame|None: # passed to `fit_gmm` (components, seed); `seed` also seeds a transformer's weights
     "Replace the prior saved in `folder` by one fitted on the training images its `train.json` names; None for a VQ-VAE without `prior_epochs`, or too few images."
     if cfg is None: cfg = TrainConfig.from_json(json.loads((folder/'train.json').read_text()))
-    if prior_epochs is not None and not 1 <= prior_epochs <= MAX_EPOCHS: raise UsageError(f"--epochs {prior_epochs}: must be from 1 to {MAX_EPOCHS}")
     if knees is not None:
         if cfg.data != 'phantom': raise UsageError(f"--n {knees}: only a phantom run can fit its prior on more knees; {folder} trained on {cfg.data}")
-        check_train_args(cfg.model, 'phantom', cfg.size, 1, cfg.bs, knees)
+        check_train_args(cfg.model, 'phantom', cfg.size, 1, cfg.bs, knees) # --n, bounded as medvae-train bounds it
         cfg = replace(cfg, n=knees)
     if _codes_model(cfg.model):
         if prior_epochs is None: return None
