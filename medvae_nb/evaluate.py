@@ -19,7 +19,7 @@ from .shipped import load_any, pretrained_dir, inside, is_shipped, check_not_shi
 from .phantom import KneePhantom, FACTOR_NAMES
 from .data import show_grid
 from .runs import hold_run, MAX_SEED, available_memory
-from .metrics import image_scores, likelihood_bits, swd, knee_frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval, METRIC_BOUNDS
+from .metrics import image_scores, likelihood_bits, swd, knee_features, frechet_distance, precision_recall, measurement_r2, bootstrap_ci, t_interval, METRIC_BOUNDS
 from .latent import mig, dci, sap, linear_probe, pixel_anomaly_scores, image_auroc
 from .explore import (save_figure, encode_all, informative_dims, traversal_figure, residual_figure,
                                interpolation_figure)
@@ -28,7 +28,7 @@ from .train import run_finished, EVAL_FIGURES
 # %% auto #0
 __all__ = ['MAX_EVAL_N', 'PER_IMAGE_METRICS', 'SAMPLE_METRICS', 'CLEAN_METRICS', 'reconstruct_all', 'sample_all',
            'has_fitted_prior', 'thumbnails', 'evaluate', 'eval_dest', 'eval_run', 'side_by_side_figures',
-           'heldout_knees', 'card_eval']
+           'heldout_knees', 'sample_scores', 'prior_scores', 'card_eval']
 
 # %% ../nbs/12b_evaluate.ipynb #fd93b4c7
 @torch.no_grad()
@@ -47,7 +47,7 @@ def has_fitted_prior(model)->bool:
     return model.latent_kind != 'codes' and model.fitted_prior is not None
 
 def thumbnails(x:Tensor, side:int=16)->Tensor:
-    "Images `x` average-pooled to `side`×`side` and flattened: the space in which `precision_recall` compares knees."
+    "Images `x` average-pooled to `side`×`side` and flattened: the pixel space of the cards' `precision_thumb` and `recall_thumb`."
     return F.adaptive_avg_pool2d(x, side).flatten(1)
 
 def evaluate(model, # a trained `LatentModel`
@@ -64,8 +64,10 @@ def evaluate(model, # a trained `LatentModel`
         smp = sample_all(model, len(x), bs)
         res.update(likelihood_bits(model, x[:64]))
     res.update(swd(x, smp))
-    res['kfd'] = knee_frechet_distance(x, smp)
-    res.update(precision_recall(thumbnails(x), thumbnails(smp)))
+    fx, fs = knee_features(x), knee_features(smp)
+    res['kfd'] = frechet_distance(fx.numpy(), fs.numpy())
+    res.update(precision_recall(fx, fs)) # in the knee feature space; on thumbnails as `precision_thumb`, `recall_thumb`
+    res.update({f'{k}_thumb': v for k, v in precision_recall(thumbnails(x), thumbnails(smp)).items()})
     z = encode_all(model, x)
     z = z[:, informative_dims(z, n_latent_dims)].numpy()
     f = batch.factors[list(FACTOR_NAMES)].to_numpy(np.float64)
@@ -169,7 +171,7 @@ def side_by_side_figures(trained:dict, # name -> trained model, all at one image
 
 # %% ../nbs/12b_evaluate.ipynb #c8d16406
 PER_IMAGE_METRICS = ('psnr', 'ssim', 'mse') # card metrics with a bootstrap interval over knees
-SAMPLE_METRICS = ('swd', 'kfd', 'precision', 'recall') # card metrics with a t interval over sample sets
+SAMPLE_METRICS = ('swd', 'kfd', 'precision', 'recall', 'precision_thumb', 'recall_thumb') # card metrics with a t interval over sample sets
 CLEAN_METRICS = ('psnr', 'ssim') # also scored against the noise-free knees, as `psnr_clean` and `ssim_clean`
 
 def _interval(values, lohi)->dict: return dict(mean=float(np.mean(values)), lo=lohi[0], hi=lohi[1])
@@ -184,6 +186,22 @@ def _heldout_r2(size:int, n:int, seed:int):
     "R² of the clinical measurements from the held-out knees themselves: the reference every model's reconstructions are held to."
     batch, _ = heldout_knees(size, n, seed)
     return measurement_r2(torch.as_tensor(batch.images, dtype=torch.float32), batch.factors)
+
+@torch.no_grad()
+def sample_scores(real:Tensor, smp:Tensor, # held-out knees and samples, (N, 1, H, W) in [0, 1]
+                  seed:int=0)->dict: # seed of SWD's random projections
+    "The cards' sample metrics of one set: SWD, KFD and precision/recall in the knee feature space, and on 16×16 thumbnails."
+    fr, fs = knee_features(real), knee_features(smp) # KFD and precision/recall in one feature space
+    return dict(swd=swd(real, smp, seed=seed)['swd'], kfd=frechet_distance(fr.numpy(), fs.numpy()), **precision_recall(fr, fs),
+                **{f'{k}_thumb': v for k, v in precision_recall(thumbnails(real), thumbnails(smp)).items()})
+
+@torch.no_grad()
+def prior_scores(model, n:int=512, # samples, scored against as many held-out knees
+                 prior:str='own', seed:int=0)->dict: # seed of the samples
+    "One set of `n` samples of `model`'s prior against `n` held-out knees (`sample_scores`): a probe's quick score."
+    batch, _ = heldout_knees(model.img_size, n)
+    torch.manual_seed(seed)
+    return sample_scores(torch.as_tensor(batch.images, dtype=torch.float32), sample_all(model, n, prior=prior), seed=seed)
 
 @torch.no_grad()
 def card_eval(model, # a trained `LatentModel`
@@ -204,9 +222,7 @@ def card_eval(model, # a trained `LatentModel`
     clean_scores = image_scores(rec, clean)
     res = {**{k: boot(scores[k]) for k in PER_IMAGE_METRICS}, **{f"{k}_clean": boot(clean_scores[k]) for k in CLEAN_METRICS}}
     res['psnr_check'] = float(scores['psnr'][:32].mean()) # what tests/test_pretrained.py reproduces
-    def score(s, smp):
-        real = x[(s % 2) * (n - set_size):][:set_size] # the first and the last `set_size` knees in turn
-        return dict(swd=swd(real, smp, seed=s)['swd'], kfd=knee_frechet_distance(real, smp), **precision_recall(thumbnails(real), thumbnails(smp)))
+    def score(s, smp): return sample_scores(x[(s % 2) * (n - set_size):][:set_size], smp, seed=s) # the first and the last `set_size` knees in turn
     def sample_sets(prior):
         with ThreadPoolExecutor(1) as pool: # a set is scored (NumPy's sorts, mostly) while the next is sampled; no RNG is shared
             futures = []

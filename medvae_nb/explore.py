@@ -188,6 +188,7 @@ class LatentExplorer:
         self.mean, self.sd = self.z_data.mean(0), self.z_data.std(0) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
         self.info = latent_information(model, x) if len(x) > 1 else torch.zeros(self.z_data.shape[1])
         self.kind = model.latent_kind # 'vector', 'matrix' or 'codes' (`00_core`)
+        self.has_fitted = self.kind != 'codes' and model.fitted_prior is not None # a VQ-VAE's own prior is the learned one
         self.z0 = self.z_data[0].clone() # the start; `z` the latent shown
         self.z, self._hold, self.decode_ms = self.z0.clone(), False, float('nan')
         self._build(n_sliders)
@@ -294,10 +295,10 @@ def _sync(self:LatentExplorer):
 # %% ../nbs/11_explore.ipynb #d43e3679
 @patch
 def prior_latent(self:LatentExplorer)->torch.Tensor:
-    "A flat latent drawn from the model's fitted prior (`10c_priors`) where it has one, else from its own prior."
+    "A flat latent drawn from the prior the *random from* dropdown names: the fitted prior (`10c_priors`, the default where the model has one) or its own."
     m = self.model
     if self.kind != 'codes':
-        if m.fitted_prior is not None: return m.fitted_latents(1).flatten().float().cpu()
+        if self.prior.value == 'fitted': return m.fitted_latents(1).flatten().float().cpu()
         return torch.randn(math.prod(m.latent_shape))
     with torch.inference_mode():
         _, h, w = m.latent_shape
@@ -341,6 +342,9 @@ def _build(self:LatentExplorer, n_sliders:int):
     self.status = W.HTML()
     self.start = W.Dropdown(options=[('random sample', -1)] + [(f'image {i}', i) for i in range(n)], value=0, description='start')
     self.random_button, self.reset_button = W.Button(description='random', icon='random'), W.Button(description='reset', icon='undo')
+    own = "own prior (the learned prior)" if self.kind == 'codes' else "own prior, N(0, I)"
+    self.prior = W.Dropdown(options=[('fitted prior', 'fitted'), (own, 'own')] if self.has_fitted else [(own, 'own')],
+                            value='fitted' if self.has_fitted else 'own', description='random from')
     self.a = W.Dropdown(options=[(f'image {i}', i) for i in range(n)], value=0, description='from')
     self.b = W.Dropdown(options=[(f'image {i}', i) for i in range(n)], value=min(1, n - 1), description='to')
     self.t = W.FloatSlider(value=0., min=0., max=1., step=0.02, description='t', readout_format='.2f')
@@ -357,7 +361,7 @@ def _build(self:LatentExplorer, n_sliders:int):
     self.t.observe(lambda change: None if self._hold else self.interpolate(change.new), 'value')
     for d in (self.a, self.b): d.observe(lambda change: None if self._hold else self.interpolate(self.t.value), 'value')
     head = lambda s: W.HTML(f'<b>{s}</b>')
-    controls = W.VBox([head('start'), self.start, W.HBox([self.random_button, self.reset_button]),
+    controls = W.VBox([head('start'), self.start, self.prior, W.HBox([self.random_button, self.reset_button]),
                        head('latent'), *self.selectors, *self.sliders,
                        head('interpolate'), self.a, self.b, self.t])
     self.widget = W.HBox([W.VBox([self.image, self.status]), controls])

@@ -109,6 +109,7 @@ class IntroVAE(GaussianAutoencoder):
     name = 'introvae'
     loss_terms = ('enc_loss', 'dec_loss', 'rec', 'kl_real', 'kl_rec', 'kl_fake')
     default_lr = 1e-3 # measured for short one-cycle runs (the official code: 2e-4, constant, for hundreds of epochs)
+    collapse_nats = 1. # `DivergenceMonitor`: below this KL(real), with KL(fake) as close, the latent carries nothing
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  m:float=100., # margin of the hinge on KL(rec), KL(fake), in nats
@@ -143,14 +144,14 @@ class IntroVAE(GaussianAutoencoder):
         return [Phase('encoder', lambda m: m.encoder_params(), 'enc_loss', clip=self.clip),
                 Phase('decoder', lambda m: m.decoder_params(), 'dec_loss', fresh_forward=self.fresh_forward, clip=self.clip)]
 
-    def learner_cbs(self): return [DivergenceMonitor(self.m)] + ([IntroWarmup(self.warmup_epochs)] if self.warmup_epochs else [])
+    def learner_cbs(self): return [DivergenceMonitor(self.m, kl_min=self.collapse_nats)] + ([IntroWarmup(self.warmup_epochs)] if self.warmup_epochs else [])
 
     def forward(self, x):
         mu, logvar = self.posterior(x)
         z = reparameterize(mu, logvar)
         z_p = torch.randn_like(z)
         logits, logits_p = self.decode_logits(torch.cat([z, z_p])).chunk(2)
-        return dict(recon=torch.sigmoid(logits), logits=logits, fake=torch.sigmoid(logits_p),
+        return dict(recon=self.to_data(logits), logits=logits, fake=self.to_data(logits_p),
                     mu=mu, logvar=logvar, z=z, z_p=z_p)
 
 # %% ../nbs/09_introvae.ipynb #ef36c4a3

@@ -20,7 +20,7 @@ from torchmetrics.functional.image import (peak_signal_noise_ratio, structural_s
 # %% auto #0
 __all__ = ['MS_SSIM_MIN_SIDE', 'METRIC_BOUNDS', 'CLINICAL_TARGETS', 'image_scores', 'reconstruction_metrics', 'bootstrap_ci',
            't_interval', 'likelihood_bits', 'laplacian_pyramid', 'sliced_wasserstein', 'swd', 'precision_recall',
-           'frechet_distance', 'knee_frechet_distance', 'measurement_r2']
+           'frechet_distance', 'knee_features', 'knee_frechet_distance', 'measurement_r2']
 
 # %% ../nbs/10a_metrics.ipynb #7585e010
 MS_SSIM_MIN_SIDE = 160 # MS-SSIM's five scales with an 11-pixel window need a side above (11 - 1) * 2**4
@@ -75,7 +75,7 @@ def t_interval(values, # one value per independent repetition (at least 2)
     (blo, bhi) = bounds or (-math.inf, math.inf)
     return float(max(lo, blo)), float(min(hi, bhi))
 
-METRIC_BOUNDS = dict(ssim=(-1, 1), precision=(0, 1), recall=(0, 1), spearman=(-1, 1), accuracy=(0, 1), best_dice=(0, 1),
+METRIC_BOUNDS = dict(ssim=(-1, 1), precision=(0, 1), recall=(0, 1), precision_thumb=(0, 1), recall_thumb=(0, 1), spearman=(-1, 1), accuracy=(0, 1), best_dice=(0, 1),
                      fixed_dice=(0, 1), pixel_auprc=(0, 1), pixel_auroc=(0, 1), image_auroc=(0, 1),
                      kfd=(0, math.inf), swd=(0, math.inf)) # a t interval of these is clipped to the range
 
@@ -170,12 +170,17 @@ def frechet_distance(a, b)->float: # feature arrays (n, d), (m, d)
 
 # %% ../nbs/10a_metrics.ipynb #487176f7
 @torch.no_grad()
+def knee_features(x:Tensor, # images (N, 1, H, W) in [0, 1]
+                  net:KneeFeatures=None, bs:int=256)->Tensor: # (N, d)
+    "Embeddings of `x` by `KneeFeatures`, in batches of `bs`: the space of KFD and of the samples' precision and recall."
+    net = net or shipped_knee_features()
+    return torch.cat([net.features(x[i:i+bs].float().cpu()) for i in range(0, len(x), bs)])
+
 def knee_frechet_distance(real:Tensor, fake:Tensor, # images (N, 1, H, W) and (M, 1, H, W) in [0, 1]
                           net:KneeFeatures=None, bs:int=256)->float:
     "Fréchet distance between `real` and `fake` in the knee feature space of `KneeFeatures` (not FID)."
     net = net or shipped_knee_features()
-    feats = lambda t: torch.cat([net.features(t[i:i+bs].cpu()) for i in range(0, len(t), bs)]).numpy()
-    return frechet_distance(feats(real), feats(fake))
+    return frechet_distance(knee_features(real, net, bs).numpy(), knee_features(fake, net, bs).numpy())
 
 # %% ../nbs/10a_metrics.ipynb #6246123a
 CLINICAL_TARGETS = ('jsw_medial_mm', 'jsw_lateral_mm', *[f for f in FACTOR_NAMES if f.startswith('osteophyte_')])

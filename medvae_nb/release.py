@@ -19,8 +19,8 @@ from .speed import cpu_has_bf16
 
 # %% auto #0
 __all__ = ['TRAIN_KEYS', 'MODEL_TITLES', 'CARD_ROWS', 'FITTED_ROWS', 'PSNR_64', 'CARD_TEMPLATE', 'train_command', 'plateau',
-           'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior', 'card_goals',
-           'model_card']
+           'save_half', 'fine_tunes', 'chain_commands', 'chain_history', 'ship_run', 'reship_prior', 'rescore_card',
+           'card_goals', 'model_card']
 
 # %% ../nbs/12d_release.ipynb #a3ca428c
 def train_command(args:dict)->str:
@@ -133,6 +133,13 @@ def reship_prior(dest:str|Path, # a shipped model's folder
     "Fit the prior of the shipped model in `dest` (`fit_folder_prior`, `12a_train`), score it again with `card_eval` and rewrite its card."
     dest = Path(dest)
     fit_folder_prior(dest, save=save_half, **kwargs) # a VQ-VAE's prior is in its weights, which ship in half precision
+    return rescore_card(dest, n=n, seed=seed, n_sets=n_sets, set_size=set_size, command=command)
+
+def rescore_card(dest:str|Path, # a shipped model's folder
+                 n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256,
+                 command:str=None)->dict: # a new recipe for the card, if it changed
+    "Score the shipped model in `dest` again with `card_eval` (when the card's metrics change) and rewrite its card."
+    dest = Path(dest)
     metrics = json.loads((dest/'metrics.json').read_text())
     if command: metrics['command'] = command
     metrics['eval'] = card_eval(load_model(dest), n=n, seed=seed, n_sets=n_sets, set_size=set_size)
@@ -147,7 +154,9 @@ MODEL_TITLES = dict(vae="VAE (Kingma & Welling 2013)", svae="Spatial VAE (Wang, 
 CARD_ROWS = (('psnr', 'PSNR (dB)', '{:.2f}'), ('ssim', 'SSIM', '{:.4f}'), ('mse', 'MSE', '{:.2e}'),
              ('psnr_clean', 'PSNR against the noise-free knees (dB)', '{:.2f}'), ('ssim_clean', 'SSIM against the noise-free knees', '{:.4f}'),
              ('kfd', 'KFD', '{:.2f}'),
-             ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision', '{:.3f}'), ('recall', 'sample recall', '{:.3f}'))
+             ('swd', 'SWD (×10³)', '{:.1f}'), ('precision', 'sample precision (knee features)', '{:.3f}'),
+             ('recall', 'sample recall (knee features)', '{:.3f}'), ('precision_thumb', 'sample precision (16×16 thumbnails)', '{:.3f}'),
+             ('recall_thumb', 'sample recall (16×16 thumbnails)', '{:.3f}'))
 FITTED_ROWS = tuple((k, f'{label}, fitted prior', fmt) for k, label, fmt in CARD_ROWS if k in SAMPLE_METRICS) # from `card_eval`'s 'fitted'
 
 PSNR_64 = dict(vae=40., introvae=33.) # 36 dB for the others; IntroVAE's claim is about its samples, and its game costs reconstruction (issue 30)

@@ -6,6 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/softintrovae.html.md"""
 
 # %% ../nbs/09b_softintrovae.ipynb #4c396d58
 from __future__ import annotations
+import numpy as np, pandas as pd
 import torch
 from torch import Tensor
 from .core import register_model
@@ -13,7 +14,7 @@ from .vae import reparameterize, kl_div
 from .introvae import IntroVAE, IntroWarmup
 
 # %% auto #0
-__all__ = ['exp_elbo', 'SoftIntroVAE']
+__all__ = ['exp_elbo', 'SoftIntroVAE', 'exponent_parts']
 
 # %% ../nbs/09b_softintrovae.ipynb #b8d30ea5
 def exp_elbo(rec:Tensor, # per-image summed squared error of the re-encoded image's reconstruction
@@ -42,11 +43,11 @@ class SoftIntroVAE(IntroVAE):
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
                  stem:int=1, # pixel-unshuffle factor of the backbone's stem (`03_backbone`)
                  checkpointing:bool=False): # activation checkpointing in the backbone
-        super().__init__(img_size, zdim, warmup_epochs=warmup_epochs, clip=clip, fresh_forward=fresh_forward,
+        super().__init__(img_size, zdim, alpha=0., warmup_epochs=warmup_epochs, clip=clip, fresh_forward=fresh_forward,
                          logvar_limit=logvar_limit, base=base, max_ch=max_ch, stem=stem, checkpointing=checkpointing)
         del self.m, self.alpha, self.beta, self.alpha_dec # the hinge's settings: not part of this objective
         self.beta_rec, self.beta_kl, self.beta_neg = beta_rec, beta_kl, beta_neg
-        self.scale = 1 / img_size**2 # s = 1/(C·H·W), grey images
+        self.scale = 1 / self.data_dims # s = 1/(C·H·W), grey images
 
     def learner_cbs(self): return [IntroWarmup(self.warmup_epochs)] if self.warmup_epochs else []
 
@@ -54,18 +55,30 @@ class SoftIntroVAE(IntroVAE):
         xr, xp, s, n = out['recon'], out['fake'], self.scale, len(x)
         rec = (xr - x).pow(2).flatten(1).sum(1).mean()
         kl_real = kl_div(out['mu'], out['logvar']).mean()
-        both = torch.cat([xr, xp])
-        grad = torch.is_grad_enabled() # then one encoder batch: detached copies for enc_loss, attached ones for dec_loss
-        mu, logvar = self.posterior(torch.cat([both.detach(), both]) if grad else both)
-        kl = kl_div(mu, logvar).view(-1, n)
-        kl_rec, kl_fake = kl[-2:].mean(1)
-        z = reparameterize(mu[:2 * n], logvar[:2 * n]) # the detached halves, re-encoded and decoded again
-        rr = (self.decode(z) - both.detach()).pow(2).flatten(1).sum(1).view(2, n)
-        e_rec, e_fake = (exp_elbo(rr[i], kl[i], s, self.beta_rec, self.beta_neg) for i in (0, 1))
         enc_loss = s * (self.beta_rec * rec + self.beta_kl * kl_real)
-        if self.introspective:
+        both = torch.cat([xr, xp])
+        game = self.introspective and torch.is_grad_enabled() # a training batch of the game; else the fakes are only watched
+        with torch.set_grad_enabled(game): # the encoder's view of the fakes, detached from the decoder that made them
+            mu, logvar = self.posterior(both.detach())
+            kl = kl_div(mu, logvar).view(2, n)
+            rr = (self.decode(reparameterize(mu, logvar)) - both.detach()).pow(2).flatten(1).sum(1).view(2, n)
+            e_rec, e_fake = (exp_elbo(rr[i], kl[i], s, self.beta_rec, self.beta_neg) for i in (0, 1))
+        if not self.introspective: # warm-up: a plain VAE (official `num_vae`)
+            dec_loss, (kl_rec, kl_fake) = s * self.beta_rec * rec, kl.mean(1)
+        else: # the decoder's KL terms: the fakes attached, so that its gradient reaches it through the encoder
+            kl_rec, kl_fake = kl_div(*self.posterior(both)).view(2, n).mean(1) if game else kl.mean(1)
             enc_loss = enc_loss + 0.25 * (e_rec + e_fake)
             dec_loss = s * (self.beta_rec * rec + self.beta_kl * 0.5 * (kl_rec + kl_fake))
-        else: dec_loss = s * self.beta_rec * rec # warm-up: a plain VAE (official `num_vae`)
         return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
                     kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake, exp_elbo_fake=e_fake)
+
+# %% ../nbs/09b_softintrovae.ipynb #4591182f
+@torch.no_grad()
+def exponent_parts(model:SoftIntroVAE, x:Tensor, # images the encoder scores (real, reconstructed or generated)
+                  )->pd.DataFrame:
+    "Per image, the two parts of `exp_elbo`'s exponent: 2s·β_rec·‖x − D(z)‖², z ~ q(z|x), and 2s·β_neg·KL."
+    mu, logvar = model.posterior(x)
+    rr = (model.decode(reparameterize(mu, logvar)) - x).pow(2).flatten(1).sum(1)
+    s2 = 2 * model.scale
+    return pd.DataFrame(dict(rec=(s2 * model.beta_rec * rr).float().cpu().numpy(),
+                             kl=(s2 * model.beta_neg * kl_div(mu, logvar)).float().cpu().numpy()))

@@ -76,8 +76,17 @@ class GaussianAutoencoder(LatentModel):
         "Decoder output before the sigmoid."
         return self.decoder(self.from_z(z).view(-1, *self.decoder.in_shape))
 
+    def to_data(self, logits:Tensor)->Tensor:
+        "The decoder's output in the data range: pixels in [0, 1] (the 2D toy's `MLPNets` keep points in the plane)."
+        return torch.sigmoid(logits)
+
+    @property
+    def data_dims(self)->int:
+        "Numbers in one data point, C·H·W: Soft-IntroVAE's scale s is its inverse."
+        return self.img_size**2
+
     def encode(self, x): return self.posterior(x)[0]
-    def decode(self, z): return torch.sigmoid(self.decode_logits(z))
+    def decode(self, z): return self.to_data(self.decode_logits(z))
 
     @torch.no_grad()
     def sample(self, n:int, temperature:float=1.0,

@@ -14,37 +14,10 @@ import numpy as np, pandas as pd, torch
 from fastai.callback.core import Callback
 from medvae_nb.data import phantom_dls
 from medvae_nb.introvae import IntroVAE, KLTrace
-from medvae_nb.vae import reparameterize, kl_div
+from medvae_nb.softintrovae import SoftIntroVAE
 from medvae_nb.learner import vae_learner
-from medvae_nb.evaluate import heldout_knees, sample_all, thumbnails
-from medvae_nb.metrics import knee_frechet_distance, precision_recall, swd, reconstruction_metrics
-
-class SoftIntroProbe(IntroVAE):
-    """A prototype of Daniel & Tamar's Soft-IntroVAE for the probes (simultaneous updates from one forward pass).
-    Encoder: s·(β_rec·rec + β_kl·KL(real)) + ¼·Σ_{rec,fake} mean exp(−2s·(β_rec·rec' + β_neg·KL)) of its re-encodings;
-    decoder: s·(β_rec·rec + β_kl·½·(KL(rec) + KL(fake))), with s = 1/(C·H·W)."""
-    name = 'softintro-probe'
-    def __init__(self, img_size=64, beta_rec=1., beta_kl=1., beta_neg=256., **kw):
-        super().__init__(img_size, **kw)
-        self.beta_rec, self.beta_kl, self.beta_neg, self.s = beta_rec, beta_kl, beta_neg, 1 / img_size**2
-    def learner_cbs(self): return []
-    def loss(self, x, out):
-        xr, xp, s = out['recon'], out['fake'], self.s
-        rec = (xr - x).pow(2).flatten(1).sum(1).mean()
-        kl_real = kl_div(out['mu'], out['logvar']).mean()
-        both = torch.cat([xr, xp]); n = len(x)
-        mu, logvar = self.posterior(torch.cat([both.detach(), both]))
-        kl = kl_div(mu, logvar).view(4, n)
-        if self.introspective:
-            z = reparameterize(mu[:2 * n], logvar[:2 * n]) # re-encodings of the detached halves
-            rr = (self.decode(z) - both.detach()).pow(2).flatten(1).sum(1).view(2, n)
-            exp_elbo = (-2 * s * (self.beta_rec * rr + self.beta_neg * kl[:2])).exp().mean(1)
-            enc_loss = s * (self.beta_rec * rec + self.beta_kl * kl_real) + 0.25 * exp_elbo.sum()
-            dec_loss = s * (self.beta_rec * rec + self.beta_kl * 0.5 * kl[2:].mean(1).sum())
-        else: enc_loss, dec_loss = s * (self.beta_rec * rec + self.beta_kl * kl_real), s * self.beta_rec * rec
-        kl_rec, kl_fake = kl[2:].mean(1)
-        return dict(loss=enc_loss + dec_loss, enc_loss=enc_loss, dec_loss=dec_loss, rec=rec,
-                    kl_real=kl_real, kl_rec=kl_rec, kl_fake=kl_fake)
+from medvae_nb.evaluate import prior_scores
+from medvae_nb.metrics import reconstruction_metrics
 
 BASE = dict(n=1024, bs=32, epochs=8, lr=1e-3, sched='one_cycle', precision='bf16', seed=0)
 SHIPPED = dict(beta=200., m=300., alpha=0.25)
@@ -55,14 +28,14 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
     'beta50-alpha05': dict(kw=dict(beta=50., m=100., alpha=0.5)),
     'warm-m-auto':    dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5),
     'warm-m-auto-seq': dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2, fresh_forward=True), m_from_warmup=1.5),
-    'soft-neg128':    dict(cls=SoftIntroProbe, kw=dict(beta_rec=1., beta_kl=1., beta_neg=128., clip=None), lr=5e-4),
-    'soft-rec8-neg512': dict(cls=SoftIntroProbe, kw=dict(beta_rec=8., beta_kl=1., beta_neg=512., clip=None), lr=5e-4),
-    'soft-rec32-neg128-const': dict(cls=SoftIntroProbe, kw=dict(beta_rec=32., beta_kl=1., beta_neg=128., clip=None),
+    'soft-neg128':    dict(cls=SoftIntroVAE, kw=dict(beta_rec=1., beta_kl=1., beta_neg=128., clip=None), lr=5e-4),
+    'soft-rec8-neg512': dict(cls=SoftIntroVAE, kw=dict(beta_rec=8., beta_kl=1., beta_neg=512., clip=None), lr=5e-4),
+    'soft-rec32-neg128-const': dict(cls=SoftIntroVAE, kw=dict(beta_rec=32., beta_kl=1., beta_neg=128., clip=None),
                                     lr=5e-4, sched='constant', epochs=16),
-    'soft-rec64-neg64-const': dict(cls=SoftIntroProbe, kw=dict(beta_rec=64., beta_kl=1., beta_neg=64., clip=None),
+    'soft-rec64-neg64-const': dict(cls=SoftIntroVAE, kw=dict(beta_rec=64., beta_kl=1., beta_neg=64., clip=None),
                                    lr=5e-4, sched='constant', epochs=16),
-    'soft-sigma003-neg32': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=32., clip=None), lr=5e-4),
-    'soft-sigma003-neg8': dict(cls=SoftIntroProbe, kw=dict(beta_rec=555., beta_kl=1., beta_neg=8., clip=None), lr=5e-4),
+    'soft-sigma003-neg32': dict(cls=SoftIntroVAE, kw=dict(beta_rec=555., beta_kl=1., beta_neg=32., clip=None), lr=5e-4),
+    'soft-sigma003-neg8': dict(cls=SoftIntroVAE, kw=dict(beta_rec=555., beta_kl=1., beta_neg=8., clip=None), lr=5e-4),
     # third round: the second round's best recipe on the official constant schedule (the gap closed as one-cycle cooled)
     'b50-const':      dict(kw=dict(beta=50., m=100., alpha=0.5), lr=5e-4, sched='constant', epochs=12),
     'b50-a1-const':   dict(kw=dict(beta=50., m=100., alpha=1.0), lr=5e-4, sched='constant', epochs=12),
@@ -86,16 +59,6 @@ class MarginFromWarmup(Callback):
             self.model.m = float(self.factor * np.mean(self.kl[-n:]))
             print(f"  margin from warm-up: m = {self.model.m:.1f}")
 
-@torch.no_grad()
-def score(model, n:int=512):
-    "Own-prior samples of `model` against `n` held-out knees: KFD, SWD and precision/recall, one set of `n`."
-    batch, _ = heldout_knees(64, n)
-    x = torch.as_tensor(batch.images, dtype=torch.float32)
-    torch.manual_seed(0)
-    smp = sample_all(model, n)
-    return dict(kfd=knee_frechet_distance(x, smp), swd=swd(x, smp, seed=0)['swd'],
-                **precision_recall(thumbnails(x), thumbnails(smp)))
-
 def run_probe(name:str, out:Path):
     p = {**BASE, **PROBES[name]}
     torch.manual_seed(p['seed'])
@@ -112,9 +75,9 @@ def run_probe(name:str, out:Path):
     m = learn.model.float().to(memory_format=torch.contiguous_format).eval()
     names = learn.recorder.metric_names[1:-1]
     valid = [dict(zip(names, map(float, v))) for v in learn.recorder.values]
-    res = dict(name=name, settings={k: v for k, v in p.items() if k != 'cls'}, m=m.m, minutes=round(minutes, 1),
+    res = dict(name=name, settings={k: v for k, v in p.items() if k != 'cls'}, m=getattr(m, 'm', float('nan')), minutes=round(minutes, 1),
                valid=valid, divergence=getattr(learn, 'divergence', []), nonfinite=getattr(learn, 'nonfinite', None),
-               psnr=reconstruction_metrics(m, dls.valid)['psnr'], **score(m))
+               psnr=reconstruction_metrics(m, dls.valid)['psnr'], **prior_scores(m))
     (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=str))
     trace.df.to_csv(out/f'{name}-trace.csv', index=False)
     torch.save(m.state_dict(), out/f'{name}.pt') # for a look at the samples; not committed

@@ -1,7 +1,7 @@
 """Short VPGA probes at 64 px: the KL weight β, and the terms and weights of the official CelebA command
 (`train_vpga.py --zn_rec 3e-2 --zh_rec 1e-2 --vkld 2e-3`, `--vrec` at its default 1e-2). Each probe trains on the same
 phantom knees and is scored by its *own-prior* samples on 512 held-out knees (KFD, SWD, precision, recall), as
-`introvae_probes.py` scores IntroVAE's.
+`introvae_probes.py` scores IntroVAE's (`prior_scores`).
 
     python tools/vpga_probes.py OUT [NAME ...]     # all probes, or the named ones, one after the other
     python tools/vpga_probes.py --report OUT       # the table of every finished probe, as markdown
@@ -15,7 +15,7 @@ from medvae_nb.data import phantom_dls
 from medvae_nb.vpga import VPGA
 from medvae_nb.learner import vae_learner
 from medvae_nb.metrics import reconstruction_metrics
-from introvae_probes import score
+from medvae_nb.evaluate import prior_scores
 
 BASE = dict(n=1024, bs=32, epochs=8, lr=2e-3, precision='bf16', seed=0) # one-cycle, KL warm-up 0.3 (the learner's)
 SHIPPED = dict(zdim=128, latent_weight=3e-2, var_weight=5e-3, kl_weight=3e-3)
@@ -47,7 +47,7 @@ def run_probe(name:str, out:Path):
     names = learn.recorder.metric_names[1:-1]
     res = dict(name=name, settings=dict(**p, kw=kw), minutes=round((time.time() - t0) / 60, 1),
                valid=dict(zip(names, map(float, learn.recorder.values[-1]))),
-               psnr=reconstruction_metrics(m, dls.valid)['psnr'], **prior_fill(m, dls.valid), **score(m))
+               psnr=reconstruction_metrics(m, dls.valid)['psnr'], **prior_fill(m, dls.valid), **prior_scores(m))
     (out/f'{name}.json').write_text(json.dumps(res, indent=1))
     torch.save(m.state_dict(), out/f'{name}.pt') # for a look at the samples; not committed
     return res

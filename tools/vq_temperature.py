@@ -6,8 +6,7 @@ SWD, precision and recall against the held-out knees), two sets of 256 against t
 import json, sys, time
 import torch
 from medvae_nb.shipped import load_pretrained
-from medvae_nb.evaluate import heldout_knees, thumbnails
-from medvae_nb.metrics import knee_frechet_distance, precision_recall, swd
+from medvae_nb.evaluate import heldout_knees, sample_scores
 
 def sweep(size:int=64, temperatures=(1.0, 0.9, 0.8, 0.7, 0.6), n_sets:int=2, set_size:int=256, seed:int=10_000):
     m = load_pretrained('vqvae', size=size).eval()
@@ -19,8 +18,7 @@ def sweep(size:int=64, temperatures=(1.0, 0.9, 0.8, 0.7, 0.6), n_sets:int=2, set
             torch.manual_seed(seed + s); t0 = time.time()
             with torch.no_grad(): smp = torch.cat([m.sample(64, temperature=t).float() for _ in range(set_size // 64)])
             real = x[(s % 2) * set_size:][:set_size]
-            rows.append(dict(kfd=knee_frechet_distance(real, smp), swd=swd(real, smp, seed=s)['swd'],
-                             **precision_recall(thumbnails(real), thumbnails(smp)), seconds=time.time() - t0))
+            rows.append(dict(sample_scores(real, smp, seed=s), seconds=time.time() - t0))
         yield dict(temperature=t, **{k: round(sum(r[k] for r in rows) / len(rows), 3) for k in rows[0]})
 
 if __name__ == '__main__':
