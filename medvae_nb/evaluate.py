@@ -187,6 +187,7 @@ def _heldout_r2(size:int, n:int, seed:int):
     batch, _ = heldout_knees(size, n, seed)
     return measurement_r2(torch.as_tensor(batch.images, dtype=torch.float32), batch.factors)
 
+# %% ../nbs/12b_evaluate.ipynb #54ce0d76
 @torch.no_grad()
 def sample_scores(real:Tensor, smp:Tensor, # held-out knees and samples, (N, 1, H, W) in [0, 1]
                   seed:int=0)->dict: # seed of SWD's random projections
@@ -203,6 +204,7 @@ def prior_scores(model, n:int=512, # samples, scored against as many held-out kn
     torch.manual_seed(seed)
     return sample_scores(torch.as_tensor(batch.images, dtype=torch.float32), sample_all(model, n, prior=prior), seed=seed)
 
+# %% ../nbs/12b_evaluate.ipynb #b39fcd78
 @torch.no_grad()
 def card_eval(model, # a trained `LatentModel`
               n:int=512, # held-out knees
