@@ -6,7 +6,7 @@ Docs: https://medvae-nb.github.io/medvae-nb/softintrovae.html.md"""
 
 # %% ../nbs/09b_softintrovae.ipynb #4c396d58
 from __future__ import annotations
-import numpy as np, pandas as pd
+import pandas as pd
 import torch
 from torch import Tensor
 from .core import register_model
