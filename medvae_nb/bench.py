@@ -19,7 +19,7 @@ from fastai.torch_core import default_device
 from typing import Annotated
 from fastcore.script import call_parse
 from .core import MODELS, model_class, create_model, import_variants, atomic_write
-from .errors import exit_usage
+from .errors import exit_usage, check_path_arg, UsageError
 from .backbone import n_stages, fuse_norm_act
 from .phantom import write_phantom
 from .data import ArrayDataset, phantom_images, data_dls, make_dls
@@ -31,10 +31,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch.utils._python_dispatch import TorchDispatchMode # where torch keeps dispatch modes (FlopCounterMode's base too)
 
 # %% auto #0
-__all__ = ['BENCH_COLS', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch', 'loader_rates', 'TrafficCounter',
-           'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp', 'rate_cols', 'bench_row',
-           'row_in_subprocess', 'bench', 'bench_table', 'write_rows', 'check_bench_flags', 'medvae_bench',
-           'valid_loss_at']
+__all__ = ['BENCH_COLS', 'MAX_THREADS', 'MAX_BENCH_COUNT', 'bare_step', 'TrainOnly', 'interleaved', 'loader_rate', 'bare_epoch',
+           'loader_rates', 'TrafficCounter', 'step_cost', 'widest_conv', 'peak_block', 'stream_block', 'learner_amp',
+           'rate_cols', 'bench_row', 'row_in_subprocess', 'bench', 'bench_table', 'write_rows', 'check_bench_flags',
+           'medvae_bench', 'valid_loss_at']
 
 # %% ../nbs/14_bench.ipynb #dd53a185
 def bare_step(model:nn.Module, # a `LatentModel` (or its `torch.compile` wrapper)
@@ -334,21 +334,27 @@ def _bench_file(p:Path)->bool:
     except (OSError, ValueError, UnicodeDecodeError, RecursionError): return False
     return isinstance(rows, list) and all(isinstance(r, dict) and 'model' in r for r in rows)
 
+MAX_THREADS = 1024 # more CPU threads than this crash PyTorch's thread pool (a segmentation fault at 100 000)
+MAX_BENCH_COUNT = 1_000_000 # steps, batch size, block: a number no benchmark needs, and no integer overflow downstream
+
 def check_bench_flags(fail, # `partial(exit_usage, prog)`
-                      model:str, size:list, json:str|None, **at_least)->list: # flag name (no dashes): a count that must be >= 1
-    "The models that `--model` names, after `fail`ing on an unknown model, a count below 1, a bad `--size` or an unwritable `--json`."
+                      model:str, size:list, json:str|None, **counts)->list: # flag name (no dashes): a count from 1 to `MAX_BENCH_COUNT` (threads: `MAX_THREADS`)
+    "The models that `--model` names, after `fail`ing on an unknown model, a count out of range, a bad `--size` or an unwritable `--json`."
     import_variants()
     names = sorted(MODELS) if model == 'all' else [m.strip() for m in model.split(',') if m.strip()]
     if not names: fail(f"--model {model}: names no model; known models: {', '.join(sorted(MODELS))}")
     for m in names:
         try: model_class(m, f"--model {model}")
         except ValueError as e: fail(str(e))
-    for flag, v in at_least.items():
-        if v < 1: fail(f"--{flag} {v}: must be at least 1")
+    for flag, v in counts.items():
+        hi = MAX_THREADS if flag == 'threads' else MAX_BENCH_COUNT
+        if not 1 <= v <= hi: fail(f"--{flag} {v}: must be from 1 to {hi}")
     for s in size or []:
         try: n_stages(s)
         except ValueError: fail(f"--size {s}: must be a power of two between 32 and 1024")
     if json: # checked now, not after minutes of benchmarking
+        try: check_path_arg('--json', json)
+        except UsageError as e: fail(str(e))
         p = Path(json)
         if p.is_dir(): fail(f"--json {json}: is a folder")
         if not p.parent.is_dir(): fail(f"--json {json}: the folder {p.parent} does not exist")

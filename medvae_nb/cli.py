@@ -13,7 +13,7 @@ warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.* is deprecated
 from pathlib import Path
 from fastcore.script import call_parse
 from .phantom import write_phantom
-from .errors import UsageError, exit_usage, warnings_as_lines
+from .errors import UsageError, exit_usage, warnings_as_lines, check_path_arg
 from .shipped import check_not_shipped
 from dataclasses import fields
 from .runs import MAX_EPOCHS, MAX_SEED, check_out, parse_hparams
@@ -60,6 +60,8 @@ def medvae_train(out:str=None, # run folder (default: runs/MODEL-SIZEpx-TIMESTAM
 # %% ../nbs/13_cli.ipynb #c3720e90
 def _train_flags(flags:dict, resume, out, force, hparams)->Path|None:
     try:
+        for k, v in dict(out=out, resume=resume, init=flags.get('init'), cache_dir=flags.get('cache_dir'), data=flags.get('data')).items():
+            check_path_arg(f"--{k.replace('_', '-')}", v)
         if resume is not None:
             check_not_shipped(resume, '--resume')
             if run_finished(resume) and (Path(resume)/'train.json').is_file():
@@ -97,7 +99,9 @@ def medvae_eval(
     out:str=None, # where to write metrics.json and figures (default: RUN itself; eval-NAME for a shipped model)
 ):
     "Evaluate a trained model on held-out phantom knees; adds the scores to RUN/metrics.json and writes figures."
-    try: res = eval_run(run, n=n, seed=seed, out=out)
+    try:
+        check_path_arg('RUN', run); check_path_arg('--out', out)
+        res = eval_run(run, n=n, seed=seed, out=out)
     except UsageError as e: exit_usage('medvae-eval', e)
     run = eval_dest(run, out)
     keys = ('psnr', 'ssim', 'swd', 'mig', 'dci_disentanglement', 'anomaly_pixel_auroc', 'anomaly_image_auroc')
@@ -133,9 +137,15 @@ def medvae_compare(
     "Train the models at an equal budget on the same phantom knees, evaluate them, and write report.md with figures."
     names = None if models == 'all' else tuple(m.strip() for m in models.split(',') if m.strip())
     try:
+        check_path_arg('--out', out)
         if names is not None and not names: raise UsageError(f"--models {models!r}: name at least one model")
         if pretrained and resume: raise UsageError("--resume: continues a comparison that trains; --pretrained trains nothing")
         if pretrained:
+            trains = dict(epochs=(epochs, 4), n=(n, 1024), bs=(bs, 16), seed=(seed, 0), n_eval=(n_eval, 256),
+                          healthy_only=(healthy_only, False), seeds=(seeds, None))
+            unused = [k for k, (v, default) in trains.items() if v != default]
+            if unused: raise UsageError(f"--{unused[0].replace('_', '-')}: applies to a comparison that trains; --pretrained scores the "
+                                        "shipped models as their cards do (512 held-out knees, phantom seed 10000)")
             out = 'compare-pretrained' if out == 'compare' else out
             compare_pretrained(names, size=size, out=out, force=force)
             print((Path(out)/'report.md').read_text())
@@ -150,16 +160,17 @@ def medvae_compare(
 @call_parse
 def medvae_fit_prior(
     run:str, # a finished run folder written by medvae-train
-    components:str='1,2,4,8,10,16', # mixture sizes to try; the held-out likelihood of a fifth of the codes chooses
+    components:str=None, # mixture sizes to try (default 1,2,4,8,10,16); the held-out likelihood of a fifth of the codes chooses
     seed:int=0, # seed of the held-out split and of the fit
     epochs:int=None, # a VQ-VAE: epochs of its transformer prior, trained again from fresh weights (default: the run's)
     n:int=None, # a phantom run: fit on the codes of this many phantom knees (default: the run's)
 ):
     "Fit a run's prior again on the codes of its training images: a Gaussian mixture (prior.json, prior.safetensors), or a VQ-VAE's transformer (in model.safetensors)."
     try:
-        try: ks = tuple(int(k) for k in components.split(',') if k.strip())
+        check_path_arg('RUN', run)
+        try: ks = None if components is None else tuple(int(k) for k in components.split(',') if k.strip())
         except ValueError: raise UsageError(f"--components {components!r}: must be comma-separated whole numbers, e.g. 1,2,4,8") from None
-        if not ks or min(ks) < 1 or max(ks) > 64: raise UsageError(f"--components {components!r}: each between 1 and 64")
+        if ks is not None and (not ks or min(ks) < 1 or max(ks) > 64): raise UsageError(f"--components {components!r}: each between 1 and 64")
         if not 0 <= seed <= MAX_SEED: raise UsageError(f"--seed {seed}: must be between 0 and {MAX_SEED}")
         if epochs is not None and not 1 <= epochs <= MAX_EPOCHS: raise UsageError(f"--epochs {epochs}: must be from 1 to {MAX_EPOCHS}")
         table = refit_prior(run, components=ks, seed=seed, prior_epochs=epochs, knees=n)
@@ -184,6 +195,8 @@ def medvae_phantom(
     force:bool=False, # allow writing into a folder that already holds files
 ):
     "Write phantom knee radiographs (16-bit PNG), their masks and factors.csv to a folder."
+    try: check_path_arg('--out', out)
+    except UsageError as e: exit_usage('medvae-phantom', e)
     fresh = not Path(out).exists()
     try:
         if not 1 <= n <= MAX_PHANTOM_N: raise UsageError(f"--n {n}: must be between 1 and {MAX_PHANTOM_N}")

@@ -27,7 +27,7 @@ from .evaluate import heldout_knees, reconstruct_all, card_eval, side_by_side_fi
 __all__ = ['LOWER_IS_BETTER', 'INTERVAL_FORMATS', 'ANOMALY_METRICS', 'DISENTANGLEMENT_METRICS', 'CEILING', 'QUALITY_METRICS',
            'interval_markdown', 'card_frame', 'interval_table', 'few_label_grading', 'forest_plot', 'anomaly_eval',
            'pr_figure', 'anomaly_maps_figure', 'disentanglement_eval', 'disentanglement_markdown', 'score_models',
-           'seed_summary', 'write_report', 'compare_pretrained', 'compare']
+           'seed_summary', 'write_report', 'not_a_run', 'compare_pretrained', 'compare']
 
 # %% ../nbs/12c_compare.ipynb #d53ed16e
 LOWER_IS_BETTER = ('mse', 'swd', 'kfd', 'nll_bpd')
@@ -321,6 +321,13 @@ def _write_report(out:Path, title:str, setting:str, scores:list, trained:dict, h
     return report
 
 # %% ../nbs/12c_compare.ipynb #91ae66e4
+def not_a_run(out:str|Path, flag:str='--out')->Path:
+    "`out`, unless it is a training run's folder (a `train.json`): a comparison's report and figures would overwrite the run's, even with --force."
+    if (Path(out)/'train.json').is_file():
+        raise UsageError(f"{flag} {out}: is a training run's folder (it holds a train.json), whose figures a comparison would "
+                         "overwrite; write the comparison to a folder of its own")
+    return Path(out)
+
 def compare_pretrained(models=None, # model names; default every shipped model at `size`
                        size:int=64, out:str|Path='compare-pretrained', force:bool=False,
                        n:int=512, seed:int=10_000, n_sets:int=4, set_size:int=256, # `card_eval`'s settings (the cards')
@@ -335,7 +342,7 @@ def compare_pretrained(models=None, # model names; default every shipped model a
     for m in models: # each checked against its card before anything is written
         try: trained[m] = load_pretrained(m, size, root=root)
         except (FileNotFoundError, ValueError) as e: raise UsageError(f"--models {m}: {e}") from None
-    out = check_out(out, force)
+    out = check_out(not_a_run(out), force)
     with hold_run(out):
         scores = score_models(trained, n, seed, n_sets, set_size)
         write_report(out, 'The shipped models compared', f"{len(models)} shipped models at {size} px (each trained on 2048 phantom knees "
@@ -378,7 +385,7 @@ def compare(models=None, # model names; default every registered model
             resume:bool=False)->pd.DataFrame: # continue the comparison in `out`: keep its finished runs, resume a killed one, train the rest
     "Train `models` at an equal budget, evaluate them on the same held-out knees, write `report.md` and figures."
     models, seeds = _compare_args(models, size, epochs, bs, n, seed, seeds, n_eval, resume, out)
-    out = Path(out) if resume else check_out(out, force)
+    out = Path(out) if resume else check_out(not_a_run(out), force)
     with hold_run(out): # one comparison per folder at a time
         folder = lambda s, name: out/name if len(seeds) == 1 else out/f'seed-{s}'/name
         kw = lambda s, name: dict(model=name, size=size, epochs=epochs, bs=bs, n=n, seed=s, kl_grades=kl_grades)

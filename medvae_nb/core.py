@@ -17,10 +17,11 @@ from torch import nn, Tensor
 from safetensors.torch import save_model as _st_save_model, load_model as _st_load_model
 
 # %% auto #0
-__all__ = ['MODELS', 'VARIANTS', 'MAX_MODEL_INT', 'PRIOR_FILES', 'Phase', 'LatentModel', 'register_model', 'import_variants',
-           'model_class', 'create_model', 'atomic_write', 'json_safe', 'staged', 'save_model', 'check_safetensors',
-           'check_model_args', 'nonfinite_tensor', 'load_model', 'GaussianMixture', 'attach_prior', 'sha256_file',
-           'save_prior', 'load_prior', 'check_model']
+__all__ = ['MODELS', 'VARIANTS', 'MAX_MODEL_INT', 'POSITIVE', 'NONNEGATIVE', 'MAX_LATENT', 'PRIOR_FILES', 'MAX_PRIOR_VALUE',
+           'Phase', 'LatentModel', 'register_model', 'import_variants', 'model_class', 'create_model', 'atomic_write',
+           'json_safe', 'staged', 'save_model', 'check_safetensors', 'Limit', 'check_model_args', 'nonfinite_tensor',
+           'load_model', 'check_temperature', 'GaussianMixture', 'attach_prior', 'sha256_file', 'save_prior',
+           'load_prior', 'check_model']
 
 # %% ../nbs/00_core.ipynb #e482431a
 @dataclass
@@ -40,6 +41,16 @@ class LatentModel(nn.Module):
     default_lr:float = 2e-3 # peak learning rate `medvae-train` uses unless told otherwise
     latent_kind:str = 'vector' # 'vector', 'matrix' or 'codes': see the protocol table
     fitted_prior = None # a `GaussianMixture` over the codes (`attach_prior`): a plain attribute, not in the state_dict
+    hparam_limits:dict = {} # hyper-parameter name: its `Limit` (`check_model_args`); a subclass's add to its bases'
+
+    @classmethod
+    def limits(cls)->dict:
+        "The `Limit` of every bounded hyper-parameter, gathered along the class's bases (the nearest wins)."
+        return {k: v for c in reversed(cls.__mro__) for k, v in vars(c).get('hparam_limits', {}).items()}
+    @classmethod
+    def check_combination(cls, kw:dict)->str|None:
+        "What is wrong with these hyper-parameters (all of them, defaults filled in) taken together, or None."
+        return None
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -73,14 +84,14 @@ class LatentModel(nn.Module):
         "Deterministic reconstruction `decode(encode(x))`, in the data range."
         return self.decode(self.encode(x))
 
-    def fitted_latents(self, n:int, prior:str='fitted')->Tensor:
+    def fitted_latents(self, n:int, prior:str='fitted', temperature:float=1.)->Tensor:
         "`n` latents from the prior fitted on this model's codes (`10c_priors`), shaped as `encode` gives them; `sample(n, prior)` calls it."
         if prior != 'fitted': raise ValueError(f"prior must be 'own' or 'fitted', got {prior!r}")
         prior = self.fitted_prior
         if prior is None:
             raise ValueError(f"{self.name}: this model has no fitted prior; fit one with medvae-fit-prior RUN "
                              "(or medvae_nb.priors.fit_latent_prior(model, images))")
-        return prior.sample(n).to(self.device).view(n, *self.latent_shape)
+        return prior.sample(n, temperature).to(self.device).view(n, *self.latent_shape)
 
     def forward(self, x): raise NotImplementedError
     def loss(self, x, out): raise NotImplementedError
@@ -206,22 +217,44 @@ def check_safetensors(f:Path)->Path:
 # %% ../nbs/00_core.ipynb #9df4cdf0
 MAX_MODEL_INT = 65_536 # the largest integer hyper-parameter a model may have (codebook size, channels, latent size)
 
+@dataclass(frozen=True)
+class Limit:
+    "The range a numeric hyper-parameter must lie in: from `lo` to `hi` (None: no bound), `lo` itself excluded if `open_lo`."
+    lo:float=None; hi:float=None; open_lo:bool=False
+    def __contains__(self, v)->bool:
+        return (self.lo is None or (v > self.lo if self.open_lo else v >= self.lo)) and (self.hi is None or v <= self.hi)
+    def __str__(self):
+        if self.lo is not None and self.hi is not None and not self.open_lo: return f"from {self.lo:g} to {self.hi:g}"
+        lo = None if self.lo is None else f"{'above' if self.open_lo else 'at least'} {self.lo:g}"
+        return ' and '.join(s for s in (lo, None if self.hi is None else f"at most {self.hi:g}") if s)
+
+POSITIVE, NONNEGATIVE = Limit(0, open_lo=True), Limit(0) # an objective's weights: a negative one turns a term around
+MAX_LATENT = 4096 # the most numbers in a Gaussian-latent model's code: its fitted prior holds a D×D covariance per component
+LatentModel.hparam_limits = dict(base=Limit(1, 4096), max_ch=Limit(1, 4096), stem=Limit(1, 8)) # the shared backbone's
+
 def check_model_args(name:str, # registry key of the model
                      kw:dict, # its hyper-parameters (without `name`)
                      where:str='config')->dict: # what to name in an error (a file, a flag)
     "Raise a `ValueError` naming `where` unless every item of `kw` is an argument of model `name` of the right type and range."
-    params = inspect.signature(model_class(name, where).__init__).parameters
+    cls = model_class(name, where)
+    params, limits = inspect.signature(cls.__init__).parameters, cls.limits()
     for k, v in kw.items():
         if k not in params or k == 'self': raise ValueError(f"{where}: {k!r} is not a hyper-parameter of {name}")
         p = params[k]
         if v is None and p.default is None: continue
         kind = str(p.annotation).split('|')[0].strip() if p.annotation is not p.empty else type(p.default).__name__
         num = isinstance(v, (int, float)) and not isinstance(v, bool)
-        ok = dict(bool=isinstance(v, bool), int=num and isinstance(v, int) and 0 <= v <= MAX_MODEL_INT,
+        ok = dict(bool=isinstance(v, bool), int=num and isinstance(v, int),
                   float=num and math.isfinite(v), str=isinstance(v, str) and len(v) <= 64).get(kind, num or isinstance(v, (bool, str)))
         if not ok:
-            want = dict(int=f"an integer from 0 to {MAX_MODEL_INT}", float="a finite number", bool="true or false", str="a short string")
+            want = dict(int="an integer", float="a finite number", bool="true or false", str="a short string")
             raise ValueError(f"{where}: {k}={repr(v)[:40]} must be {want.get(kind, 'a number, a string or a boolean')}")
+        lim = limits.get(k, Limit(0, MAX_MODEL_INT) if kind == 'int' else None)
+        if num and (lim is not None and v not in lim or kind == 'int' and not 0 <= v <= MAX_MODEL_INT):
+            raise ValueError(f"{where}: {k}={repr(v)[:40]} must be {'an integer ' if kind == 'int' else ''}{lim}")
+    defaults = {k: p.default for k, p in params.items() if k != 'self' and p.default is not p.empty}
+    problem = cls.check_combination({**defaults, **kw})
+    if problem: raise ValueError(f"{where}: {problem}")
     return kw
 
 # %% ../nbs/00_core.ipynb #48fae601
@@ -230,7 +263,8 @@ def nonfinite_tensor(model:nn.Module)->str|None:
     return next((k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
 
 def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folder)
-               device='cpu')->LatentModel:
+               device='cpu',
+               prior:bool=True)->LatentModel: # attach the fitted prior saved beside the weights, if there is one
     "Rebuild the model saved in the folder `path` from `config.json` and `model.safetensors` (never a pickle)."
     path = Path(path)
     cfg_file, weights = path/'config.json', path/'model.safetensors'
@@ -262,10 +296,15 @@ def load_model(path:str|Path, # folder written by `save_model` (e.g. a run folde
     bad = nonfinite_tensor(model)
     if bad is not None: raise ValueError(f"{weights}: tensor {bad} holds NaN or infinite values; the run that wrote it diverged")
     model = model.to(device).eval()
-    if (path/'prior.json').exists(): attach_prior(model, load_prior(path, model))
+    if prior and (path/'prior.json').exists(): attach_prior(model, load_prior(path, model))
     return model
 
 # %% ../nbs/00_core.ipynb #d02e6a82
+def check_temperature(t:float):
+    "Raise a `ValueError` unless `t` is a finite number ≥ 0, a sampling temperature (0: the most likely, no randomness)."
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+        raise ValueError(f"temperature must be a finite number of at least 0, got {t!r}")
+
 class GaussianMixture(nn.Module):
     "A mixture of full-covariance Gaussians over flat codes (D dimensions), as `torch.distributions` samples and scores it."
     def __init__(self, weights:Tensor, # (K,) mixture weights, positive, summing to 1
@@ -282,7 +321,14 @@ class GaussianMixture(nn.Module):
     @property
     def dim(self)->int: return self.means.shape[1]
     @torch.no_grad()
-    def sample(self, n:int)->Tensor: return self.dist.sample((n,)) # (n, D)
+    def sample(self, n:int, temperature:float=1.)->Tensor:
+        "`n` draws, (n, D): each a component's mean plus `temperature` times its deviation from it (1: the mixture as fitted)."
+        check_temperature(temperature)
+        if n == 0: return self.means.new_zeros(0, self.dim)
+        d = self.dist # the draws of `MixtureSameFamily.sample`, in its order: a component for each, then each component's draw
+        k = d.mixture_distribution.sample((n,))
+        x = d.component_distribution.sample((n,))[torch.arange(n), k]
+        return x if temperature == 1 else self.means[k] + temperature * (x - self.means[k])
     def log_prob(self, z:Tensor)->Tensor: return self.dist.log_prob(z.flatten(1).float()) # (n,) nats
 
 def attach_prior(model:LatentModel, prior:GaussianMixture)->LatentModel:
@@ -294,6 +340,7 @@ def attach_prior(model:LatentModel, prior:GaussianMixture)->LatentModel:
 
 # %% ../nbs/00_core.ipynb #f47f1c7a
 PRIOR_FILES = ('prior.json', 'prior.safetensors') # the files of a fitted prior, beside the model's
+MAX_PRIOR_VALUE = 1e4 # the largest |value| a saved prior may hold: codes are a few units, their spread no more
 
 def sha256_file(f:str|Path)->str:
     "Hex SHA-256 of the file `f`."
@@ -305,14 +352,21 @@ def sha256_file(f:str|Path)->str:
 def save_prior(model:LatentModel, # a model with a fitted prior (`attach_prior`)
                path:str|Path, # the model's folder, where `save_model` wrote it
                **info)->Path: # what else `prior.json` should record (how it was fitted)
-    "Write `model`'s fitted prior beside its weights: `prior.safetensors` and `prior.json`, tied to those weights by their SHA-256."
+    "Write `model`'s fitted prior beside its weights: `prior.safetensors` and `prior.json`, tied to those weights and to each other by their SHA-256."
     from safetensors.torch import save_file
     path, prior = Path(path), model.fitted_prior
     if prior is None: raise ValueError(f"{model.name}: no fitted prior to save")
-    meta = dict(kind='gaussian_mixture', model=model.name, img_size=model.img_size, latent_shape=list(model.latent_shape),
-                n_components=prior.n_components, model_sha256=sha256_file(path/'model.safetensors'), **info)
-    atomic_write(path/'prior.safetensors', lambda p: save_file({k: v.contiguous() for k, v in prior.state_dict().items()}, str(p)))
-    atomic_write(path/'prior.json', json.dumps(json_safe(meta), indent=2))
+    tensors = path/f'.prior.new-{os.getpid()}.safetensors' # both files are written before either replaces the old pair
+    try:
+        save_file({k: v.contiguous() for k, v in prior.state_dict().items()}, str(tensors))
+        meta = dict(kind='gaussian_mixture', model=model.name, img_size=model.img_size, latent_shape=list(model.latent_shape),
+                    n_components=prior.n_components, model_sha256=sha256_file(path/'model.safetensors'),
+                    prior_sha256=sha256_file(tensors), **info)
+        with open(tensors, 'rb+') as f: os.fsync(f.fileno())
+        os.chmod(tensors, 0o666 & ~_umask()) # safetensors creates its files 0600
+        os.replace(tensors, path/'prior.safetensors')
+    finally: tensors.unlink(missing_ok=True)
+    atomic_write(path/'prior.json', json.dumps(json_safe(meta), indent=2)) # last: a pair cut between the two is refused on load
     return path
 
 def load_prior(path:str|Path, # a model folder with `prior.json` and `prior.safetensors`
@@ -329,11 +383,15 @@ def load_prior(path:str|Path, # a model folder with `prior.json` and `prior.safe
     if meta.get('model_sha256') != sha256_file(path/'model.safetensors'):
         raise ValueError(f"{jf}: was fitted on other weights than {path/'model.safetensors'}; fit it again (medvae-fit-prior {path})")
     if not tf.is_file(): raise FileNotFoundError(f"{tf}: missing; {jf} describes it")
+    if 'prior_sha256' in meta and meta['prior_sha256'] != sha256_file(tf): # older priors do not record it
+        raise ValueError(f"{tf}: is not the file {jf} describes (another fit's, or a fit cut short); fit it again (medvae-fit-prior {path})")
     t = load_file(str(check_safetensors(tf)))
     K, D = meta.get('n_components'), math.prod(model.latent_shape)
     shapes = dict(weights=(K,), means=(K, D), scale_tril=(K, D, D))
     if {k: tuple(v.shape) for k, v in t.items()} != shapes: raise ValueError(f"{tf}: tensors do not fit {jf} (expected {shapes})")
     if not all(torch.isfinite(v).all() for v in t.values()): raise ValueError(f"{tf}: holds NaN or infinite values")
+    big = max(v.abs().max().item() for v in t.values())
+    if big > MAX_PRIOR_VALUE: raise ValueError(f"{tf}: holds values up to {big:.3g}; a prior fitted on codes stays within ±{MAX_PRIOR_VALUE:g}")
     d = t['scale_tril'].diagonal(dim1=1, dim2=2)
     if (t['weights'] <= 0).any() or abs(t['weights'].sum().item() - 1) > 1e-3 or (d <= 0).any() or t['scale_tril'].triu(1).abs().max() > 0:
         raise ValueError(f"{tf}: not a valid mixture (weights positive and summing to 1, Cholesky factors lower triangular)")

@@ -6,11 +6,11 @@ Docs: https://medvae-nb.github.io/medvae-nb/errors.html.md"""
 
 # %% ../nbs/00a_errors.ipynb #11d2ce5a
 from __future__ import annotations
-import re, sys, warnings
+import os, re, sys, warnings
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['UsageError', 'printable', 'exit_usage', 'warnings_as_lines']
+__all__ = ['MAX_NAME_BYTES', 'MAX_PATH_BYTES', 'UsageError', 'printable', 'exit_usage', 'warnings_as_lines', 'check_path_arg']
 
 # %% ../nbs/00a_errors.ipynb #b50ea0bd
 class UsageError(Exception):
@@ -38,3 +38,15 @@ def warnings_as_lines(prog:str): # the console script, e.g. 'medvae-train'
         warnings.showwarning = show
         yield shown
 
+
+# %% ../nbs/00a_errors.ipynb #602eb726
+MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4095 # Linux's NAME_MAX and PATH_MAX - 1: the longest name and path it opens
+
+def check_path_arg(flag:str, # the flag (or argument) that named the path, e.g. '--out'
+                   value)->None: # the path as given; None: not given
+    "Raise `UsageError` naming `flag` if a name in the path `value` is longer than `MAX_NAME_BYTES`, or the path than `MAX_PATH_BYTES`."
+    if value is None: return
+    b = os.fsencode(str(value))
+    if len(b) > MAX_PATH_BYTES or any(len(p) > MAX_NAME_BYTES for p in b.split(b'/')):
+        raise UsageError(f"{flag} {str(value)[:40]}...: longer than a file system allows "
+                         f"({MAX_NAME_BYTES} bytes a name, {MAX_PATH_BYTES} in all); choose a shorter path")

@@ -114,6 +114,9 @@ def eval_run(run:str|Path, # a run folder written by `train_run`, or a shipped m
     if not into_run:
         if (dest/'train.json').is_file():
             raise UsageError(f"{flag} {dest}: is another run's folder (it holds a train.json); write the evaluation to a folder of its own")
+        inner = next((p for p in dest.resolve().parents if (p/'train.json').is_file()), None)
+        if inner is not None:
+            raise UsageError(f"{flag} {dest}: lies inside the run folder {inner}, whose files the evaluation could overwrite; write it to a folder of its own")
         try: other = json.loads((dest/'metrics.json').read_text()).get('evaluated') if (dest/'metrics.json').is_file() else str(run)
         except (OSError, ValueError, UnicodeDecodeError, AttributeError): other = None
         if other != str(run):

@@ -171,6 +171,9 @@ class LatentExplorer:
         model = load_any(model)
         if not isinstance(model, LatentModel):
             raise TypeError(f"LatentExplorer: model must be a LatentModel, a run folder or a shipped model's name, not {type(model).__name__}")
+        for k, v, lo in (('n_sliders', n_sliders, 0), ('size', size, 16), ('n_phantoms', n_phantoms, 1)):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= 4096:
+                raise ValueError(f"LatentExplorer: {k} must be a whole number from {lo} to 4096, got {v!r}")
         self.model, self.size = model.eval(), size
         dev = model.device
         self.bf16 = best_precision(dev) == 'bf16' if bf16 is None else bf16

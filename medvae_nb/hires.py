@@ -95,6 +95,10 @@ def medvae_hires(
     for s in size or [512, 1024]:
         try: check_stem(s, stem)
         except ValueError as e: fail(f"--stem {stem}: at --size {s}: {str(e).partition(': ')[2]}")
+        for m in names: # each model's own network at this size and stem (e.g. a VQ-VAE's code map), built on the meta device
+            try:
+                with torch.device('meta'): create_model(m, s, **(dict(stem=stem) if stem > 1 else {}))
+            except (ValueError, TypeError, AssertionError) as e: fail(f"--stem {stem}: --model {m} at --size {s}: {str(e).partition(': ')[2] or e}")
     done = []
     def progress(r):
         print(f"{r['model']} {r['size']} px" + (f", stem {stem}" if stem > 1 else '') + f", checkpointing {r.get('checkpointing')}: {r.get('peak_rss_mb', r.get('error'))} MB", file=sys.stderr)

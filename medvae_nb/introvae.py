@@ -13,7 +13,7 @@ from torch import Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch
 from fastai.callback.core import Callback
-from .core import Phase, register_model
+from .core import Phase, register_model, POSITIVE, NONNEGATIVE
 from .backbone import n_stages
 from .vae import GaussianAutoencoder, reparameterize, kl_div
 
@@ -108,6 +108,7 @@ class IntroVAE(GaussianAutoencoder):
     "Huang et al.'s IntroVAE: a VAE whose encoder also discriminates real from generated images by their KL, with a margin `m`."
     name = 'introvae'
     loss_terms = ('enc_loss', 'dec_loss', 'rec', 'kl_real', 'kl_rec', 'kl_fake')
+    hparam_limits = dict(m=POSITIVE, alpha=NONNEGATIVE, beta=POSITIVE, alpha_dec=NONNEGATIVE, clip=POSITIVE, logvar_limit=POSITIVE)
     default_lr = 1e-3 # measured for short one-cycle runs (the official code: 2e-4, constant, for hundreds of epochs)
     collapse_nats = 1. # `DivergenceMonitor`: below this KL(real), with KL(fake) as close, the latent carries nothing
     def __init__(self, img_size:int=64, # side of the square input images

@@ -13,7 +13,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.meta import delegates
 from fastai.data.core import DataLoaders
-from .core import LatentModel, GaussianMixture, attach_prior
+from .core import LatentModel, GaussianMixture, attach_prior, MAX_LATENT
 from .vae import kl_div
 from .data import make_dls
 from .learner import vae_learner
@@ -53,12 +53,15 @@ def fit_gmm(codes, # (N, D) codes, a tensor or an array
     z = np.asarray(codes, dtype=np.float64)
     if z.ndim != 2 or len(z) < 10: raise ValueError(f"fit_gmm needs at least 10 codes as an (N, D) array, got shape {z.shape}")
     if not np.isfinite(z).all(): raise ValueError("fit_gmm: the codes contain NaN or infinite values")
+    if z.shape[1] > MAX_LATENT: raise ValueError(f"fit_gmm: codes of {z.shape[1]} numbers; a full covariance fits at most {MAX_LATENT}")
     perm = np.random.default_rng(seed).permutation(len(z))
     n_valid = max(1, int(len(z) * valid_pct))
     valid, train = z[perm[:n_valid]], z[perm[n_valid:]]
     fit = lambda k, data: SkGMM(k, covariance_type='full', reg_covar=reg_covar, max_iter=max_iter, random_state=seed).fit(data)
-    rows = []
-    for k in (k for k in components if k <= len(train)):
+    rows, ks = [], [k for k in components if k <= len(train)]
+    if not ks: raise ValueError(f"components {','.join(map(str, components))}: a mixture needs at least as many codes as components; "
+                                f"{len(train)} of the {len(z)} codes fit it (the others choose the size). Ask for at most {len(train)}")
+    for k in ks:
         t = time.time(); g = fit(k, train)
         rows.append(dict(components=k, train_nats=g.score(train), valid_nats=g.score(valid), seconds=round(time.time() - t, 2)))
     table = pd.DataFrame(rows).set_index('components')

@@ -55,10 +55,15 @@ def verify_checksums(folder:str|Path)->Path:
                              "the file was changed or damaged after it shipped; reinstall medvae-nb or restore the file from git")
     return folder
 
-def _pretrained_key(name:str, size:int)->str: return name if re.fullmatch(r'.+-\d+px', name) else f"{name}-{size}px"
+def _pretrained_key(name:str, size:int|None)->str:
+    "'vae', 64 -> 'vae-64px'; a full key stays, unless `size` says another size."
+    full = re.fullmatch(r'.+-(\d+)px', name)
+    if full and size is not None and int(full[1]) != size:
+        raise ValueError(f"{name!r} is the {full[1]} px model, not one at size={size}; pass either the name and a size, or the key alone")
+    return name if full else f"{name}-{64 if size is None else size}px"
 
 def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full key such as 'introvae-64px'
-                    size:int=64, # image side the model was trained at
+                    size:int=None, # image side the model was trained at (default 64, or the key's)
                     device='cpu',
                     root:str|Path=None, # folder of shipped models; default `pretrained_dir()`
                    )->LatentModel:
@@ -69,7 +74,7 @@ def load_pretrained(name:str, # model name ('vae', 'introvae', ...) or a full ke
         raise ValueError(f"no shipped model {key!r}; shipped: {', '.join(shipped) or 'none'} (load_pretrained(name, size=...))")
     return load_model(verify_checksums(root/key), device=device)
 
-def pretrained_metrics(name:str, size:int=64, root:str|Path=None)->dict:
+def pretrained_metrics(name:str, size:int=None, root:str|Path=None)->dict:
     "The `metrics.json` of a shipped model: its card's numbers with their intervals, the training command and budget."
     root, key = Path(root or pretrained_dir()), _pretrained_key(name, size)
     f = root/key/'metrics.json'

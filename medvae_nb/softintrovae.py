@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 from torch import Tensor
-from .core import register_model
+from .core import register_model, POSITIVE, NONNEGATIVE
 from .vae import reparameterize, kl_div
 from .introvae import IntroVAE, IntroWarmup
 
@@ -30,6 +30,7 @@ class SoftIntroVAE(IntroVAE):
     "Daniel & Tamar's Soft-IntroVAE: IntroVAE's two players, with the hinge replaced by a smooth exponential of the ELBO."
     name = 'softintrovae'
     loss_terms = ('enc_loss', 'dec_loss', 'rec', 'kl_real', 'kl_rec', 'kl_fake', 'exp_elbo_fake')
+    hparam_limits = dict(beta_rec=POSITIVE, beta_kl=POSITIVE, beta_neg=NONNEGATIVE)
     default_lr = 5e-4 # measured in short probes at 64 px (the official code: 2e-4, constant, for hundreds of epochs)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions

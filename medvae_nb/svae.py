@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn, Tensor
-from .core import LatentModel, register_model
+from .core import LatentModel, register_model, Limit, POSITIVE, NONNEGATIVE, MAX_LATENT, check_temperature
 from .backbone import Encoder, Decoder
 from fastcore.basics import patch
 from .vae import recon_nll, log_importance_weights, check_likelihood
@@ -49,6 +49,10 @@ def low_rank_mean(u1:Tensor, # left factors, (..., r, n)
 class SpatialVAE(LatentModel):
     "Wang, Yuan & Ji's Spatial VAE: C channels of d×d matrix-variate normal latents, low-rank mean, MN(0, I, I) prior."
     name, loss_terms, latent_kind = 'svae', ('recon', 'kl'), 'matrix'
+    hparam_limits = dict(channels=Limit(1), d=Limit(1), rank=Limit(1), beta=NONNEGATIVE, sigma=POSITIVE)
+    @classmethod
+    def check_combination(cls, kw):
+        if kw['channels'] * kw['d'] ** 2 > MAX_LATENT: return f"channels·d² = {kw['channels'] * kw['d'] ** 2} numbers per code; at most {MAX_LATENT}"
     def __init__(self, img_size:int=64, # side of the square input images
                  channels:int=16, # C, number of latent matrices
                  d:int=4, # side of each latent matrix, also the backbone's bottom resolution
@@ -89,7 +93,8 @@ class SpatialVAE(LatentModel):
     def sample(self, n:int, temperature:float=1.0,
                prior:str='own'): # 'own': MN(0, I, I), the paper's; 'fitted': the density fitted on the codes (`10c_priors`)
         "Decode `n` draws from the prior MN(0, I, I) on each latent matrix, scaled by `temperature`, or from the fitted prior."
-        if prior != 'own': return self.decode(self.fitted_latents(n, prior))
+        if prior != 'own': return self.decode(self.fitted_latents(n, prior, temperature))
+        check_temperature(temperature)
         return self.decode(temperature * torch.randn(n, *self.latent_shape, device=self.device))
 
     def forward(self, x):

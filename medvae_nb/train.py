@@ -15,7 +15,7 @@ from fastai.torch_core import set_seed
 from fastcore.meta import delegates
 from .core import (MODELS, LatentModel, create_model, model_class, save_model, save_prior, load_model, nonfinite_tensor, PRIOR_FILES, json_safe, atomic_write, import_variants, check_model_args)
 from .errors import UsageError
-from .shipped import load_any, check_not_shipped
+from .shipped import load_any, check_not_shipped, pretrained_models
 from .data import get_dls, BadFilesError, FORMATS, data_dls
 from .backbone import n_stages, fuse_norm_act
 from .learner import vae_learner, KL_WARMUP
@@ -30,9 +30,9 @@ from torch import Tensor
 from .explore import save_figure, recon_figure, samples_figure, loss_figure
 
 # %% auto #0
-__all__ = ['DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'Interrupted', 'TrainConfig', 'run_dls',
-           'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done', 'run_finished', 'clear_run',
-           'check_config', 'train_run', 'resume_run']
+__all__ = ['DATA_OPTIONS', 'RUN_FIGURES', 'EVAL_FIGURES', 'MAX_PRIOR_CODES', 'RUN_FILES', 'MAX_TRAIN_PARAMS', 'Interrupted',
+           'TrainConfig', 'run_dls', 'fit_run_prior', 'fit_folder_prior', 'refit_prior', 'epochs_done', 'run_finished',
+           'clear_run', 'check_config', 'train_run', 'read_run_config', 'resume_run']
 
 # %% ../nbs/12a_train.ipynb #238226bd
 class Interrupted(KeyboardInterrupt):
@@ -127,6 +127,9 @@ def _train(out:Path, cfg:TrainConfig, resume:bool=False, progress:bool=True)->Pa
     if not len(dls.valid_ds): # checked now, not after the last epoch
         raise UsageError(f"--data {cfg.data}: its {len(dls.train_ds)} image(s) leave none to validate on (the split is by file or "
                          f"volume, {_VALID_PCT:.0%} held out); give it at least two files or volumes")
+    if cfg.accum > len(dls.train): # fastai's count carries over epochs, but a step rarer than an epoch is not what was asked
+        raise UsageError(f"--accum {cfg.accum}: more than the {len(dls.train)} training batch(es) of an epoch ({len(dls.train_ds)} images, "
+                         f"--bs {cfg.bs}); the optimiser would step less than once an epoch. Lower --accum or --bs")
     if main and not resume and cfg.data != 'phantom': # what the data turned out to be, for the record
         atomic_write(out/'train.json', json.dumps(dict(asdict(cfg), format_detected=getattr(dls, 'format', None)), indent=2))
     if main and len(getattr(dls, 'bad_files', ())): # file names as the file system has them, whatever their encoding
@@ -213,20 +216,26 @@ def fit_folder_prior(folder:Path, # a model folder with its train.json: a finish
         save(model, folder) # the prior is part of the weights
         return table
     if prior_epochs is not None: raise UsageError(f"--epochs {prior_epochs}: only a VQ-VAE's prior trains for epochs; a {cfg.model}'s is a Gaussian mixture")
-    for f in PRIOR_FILES: (folder/f).unlink(missing_ok=True) # the old fit, derived from the weights, is what this replaces
-    return fit_run_prior(load_model(folder), folder, run_dls(cfg), **kwargs)
+    # the old fit stays until the new one is saved (`save_prior` replaces the pair): a failure or a kill costs nothing
+    return fit_run_prior(load_model(folder, prior=False), folder, run_dls(cfg), **kwargs)
 
 def refit_prior(run:str|Path, # a finished run folder (`medvae-train`)
                 **kwargs)->pd.DataFrame: # passed to `fit_folder_prior` (prior_epochs, knees) and `fit_gmm` (components, seed)
     "Fit the prior of the run in `run` again (a VQ-VAE's transformer for as many epochs as the run, unless told), on its training images, and save it there: what `medvae-fit-prior` does."
     run = check_not_shipped(Path(run), 'RUN')
+    if not run.exists() and str(run) in pretrained_models():
+        raise UsageError(f"RUN {run}: is a shipped model, whose prior ships with it and is not fitted again; "
+                         f"to fit one of your own, train on from it: medvae-train --init {run} --out NEW")
     if not run_finished(run): raise UsageError(f"RUN {run}: not a finished run (no final metrics.json written by medvae-train)")
-    try: cfg = TrainConfig.from_json(json.loads((run/'train.json').read_text()))
-    except (OSError, ValueError, UnicodeDecodeError) as e: raise UsageError(f"RUN {run}: train.json: {e}") from None
-    if _codes_model(cfg.model) and kwargs.get('prior_epochs') is None: kwargs['prior_epochs'] = cfg.epochs
+    cfg = read_run_config(run, 'RUN') # checked as --resume checks it: an edited train.json fails here, in one line
+    if kwargs.get('components', ...) is None: del kwargs['components'] # not given: `fit_gmm`'s default sizes
+    if _codes_model(cfg.model):
+        if 'components' in kwargs: raise UsageError(f"--components: a {cfg.model}'s prior is a transformer over its codes, not a Gaussian mixture; use --epochs")
+        if kwargs.get('prior_epochs') is None: kwargs['prior_epochs'] = cfg.epochs
     with hold_run(run, 'RUN'):
         try: table = fit_folder_prior(run, cfg, **kwargs)
-        except (FileNotFoundError, ValueError) as e: raise UsageError(f"RUN {e}") from None
+        except (FileNotFoundError, ValueError) as e:
+            raise UsageError(f"--{e}" if str(e).startswith('components ') else f"RUN {e}") from None
         if table is None: raise UsageError(f"RUN {run}: fewer than 16 training images; too few codes to fit a prior on")
     return table
 
@@ -270,13 +279,16 @@ def _with_init(c:TrainConfig)->TrainConfig:
     defaults = {k: p.default for k, p in inspect.signature(MODELS[c.model].__init__).parameters.items()}
     kw = {k: v for k, v in start.items() if k not in ('name', 'img_size', 'checkpointing', 'zdim') and v != defaults.get(k)}
     c = replace(c, model_kw={**kw, **c.model_kw}, zdim=start.get('zdim') if c.zdim is None and start.get('zdim') != defaults.get('zdim') else c.zdim)
-    with torch.device('meta'): shapes = {k: v.shape for k, v in create_model(c.model, c.size, **_model_kw(c)).state_dict().items()}
+    hint = f"train at its --size ({start.get('img_size')}) and leave the --zdim and --hparams that shape the network as they were"
+    try:
+        with torch.device('meta'): shapes = {k: v.shape for k, v in create_model(c.model, c.size, **_model_kw(c)).state_dict().items()}
+    except (TypeError, ValueError, AssertionError) as e: # e.g. its stem is too coarse for this --size
+        raise UsageError(f"--init {c.init}: its weights do not fit a model at --size {c.size} ({str(e).splitlines()[0]}); {hint}") from None
     theirs = {k: v.shape for k, v in init.state_dict().items()}
     for k in sorted(shapes.keys() | theirs.keys()):
         if shapes.get(k) != theirs.get(k):
             raise UsageError(f"--init {c.init}: its weights do not fit the model these flags make ({k}: "
-                             f"{list(theirs[k]) if k in theirs else 'absent'} there, {list(shapes[k]) if k in shapes else 'absent'} here); "
-                             f"train at its --size ({start.get('img_size')}) and leave the --zdim and --hparams that shape the network as they were")
+                             f"{list(theirs[k]) if k in theirs else 'absent'} there, {list(shapes[k]) if k in shapes else 'absent'} here); {hint}")
     return c
 
 def _model_kw(c:TrainConfig)->dict:
@@ -284,6 +296,8 @@ def _model_kw(c:TrainConfig)->dict:
     return {**({} if c.zdim is None else dict(zdim=c.zdim)), **(dict(checkpointing=True) if c.checkpointing else {}), **c.model_kw}
 
 # %% ../nbs/12a_train.ipynb #6dee7674
+MAX_TRAIN_PARAMS = 250_000_000 # the largest model `medvae-train` builds: 4 GiB of weights, gradients and Adam moments
+
 def check_config(cfg:TrainConfig)->TrainConfig:
     "Raise `UsageError` naming the first bad field of `cfg` (as its `medvae-train` flag); returns `cfg` resolved for `train.json`."
     c = cfg
@@ -299,12 +313,17 @@ def check_config(cfg:TrainConfig)->TrainConfig:
     if c.n_slices is not None and c.n_slices < 1: raise UsageError(f"--n-slices {c.n_slices}: must be at least 1")
     if c.fuse and not (os.environ.get('CXX') or shutil.which('g++') or shutil.which('clang++')):
         raise UsageError("--fuse: torch.compile needs a C++ compiler, and none was found (install g++, or set CXX)")
-    try: # a bad value fails here, before any data is read; on the meta device, which allocates nothing
-        with torch.device('meta'): create_model(c.model, c.size, **_model_kw(c))
+    flag = (f"--hparams {','.join(f'{k}={v}' for k, v in c.model_kw.items())}" if c.model_kw else
+            f"--zdim {c.zdim}" if c.zdim else f"--model {c.model}")
+    try: # a bad value fails here, before any data is read: the model's limits, then a build on the meta device (no memory)
+        check_model_args(c.model, _model_kw(c), where=flag)
+        with torch.device('meta'): skeleton = create_model(c.model, c.size, **_model_kw(c))
     except Exception as e: # whatever the constructor raises, these arguments do not make a model
-        flag = (f"--hparams {','.join(f'{k}={v}' for k, v in c.model_kw.items())}" if c.model_kw else
-                f"--zdim {c.zdim}" if c.zdim else f"--model {c.model}")
-        raise UsageError(f"{flag}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UsageError(msg if msg.startswith(flag) else f"{flag}: {msg}") from None
+    n_params = sum(p.numel() for p in skeleton.parameters())
+    if n_params > MAX_TRAIN_PARAMS: # weights, gradients and Adam's two moments: 16 bytes a parameter, before activations
+        raise UsageError(f"{flag}: makes a model of {n_params:,} parameters ({16 * n_params / 2**30:.0f} GiB to train); at most {MAX_TRAIN_PARAMS:,}")
     if c.init is not None: c = _with_init(c)
     return replace(c, data=str(c.data), lr=MODELS[c.model].default_lr if c.lr is None else c.lr,
                    precision=best_precision() if c.precision == 'auto' else c.precision,
@@ -341,18 +360,22 @@ def train_run(model:str='vae', # model to train: vae, svae, vpga, vqvae, introva
             raise
 
 # %% ../nbs/12a_train.ipynb #6d5ffdb9
+def read_run_config(run:Path, flag:str)->TrainConfig:
+    "The `TrainConfig` in `run`'s `train.json`, put through the checks of a fresh run (the file may have been edited); `UsageError` naming `flag`."
+    if not run.is_dir(): raise UsageError(f"{flag} {run}: no such run folder")
+    if not (run/'train.json').is_file(): raise UsageError(f"{flag} {run}: has no train.json; not a run folder written by medvae-train")
+    try: args = json.loads((run/'train.json').read_text())
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as e: raise UsageError(f"{flag} {run}: train.json is not valid JSON ({e})") from None
+    try: # the weights of --init may be gone: they are not needed again
+        args = TrainConfig.from_json(args)
+        return replace(check_config(replace(args, init=None)), init=args.init)
+    except (TypeError, ValueError, UsageError) as e: raise UsageError(f"{flag} {run}: train.json: {e}") from None
+
 def resume_run(run:str|Path, # a run folder written by `train_run` (or `medvae-train`)
                progress:bool=True)->Path:
     "Continue the run in `run` from its last complete epoch and finish it; a finished run is left as it is."
     run = check_not_shipped(run, '--resume')
-    if not run.is_dir(): raise UsageError(f"--resume {run}: no such run folder")
-    if not (run/'train.json').is_file(): raise UsageError(f"--resume {run}: has no train.json; not a run folder written by medvae-train")
-    try: args = json.loads((run/'train.json').read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise UsageError(f"--resume {run}: train.json is not valid JSON ({e})") from None
-    try: # the checks of a fresh run, on what the file says (it may have been edited); the weights of --init may be gone
-        args = TrainConfig.from_json(args)
-        args = replace(check_config(replace(args, init=None)), init=args.init)
-    except (ValueError, UsageError) as e: raise UsageError(f"--resume {run}: train.json: {e}") from None
+    args = read_run_config(run, '--resume')
     init_distrib()
     if rank_distrib() != 0: return None if run_finished(run) else _train(run, args, resume=True, progress=progress)
     with hold_run(run, '--resume'):

@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import LatentModel, register_model
+from .core import LatentModel, register_model, Limit, POSITIVE, NONNEGATIVE, MAX_LATENT, check_temperature
 from .backbone import Encoder, Decoder
 
 # %% auto #0
@@ -52,6 +52,7 @@ def check_likelihood(likelihood:str, sigma:float):
 # %% ../nbs/05_vae.ipynb #98ea25b2
 class GaussianAutoencoder(LatentModel):
     "Encoder to a diagonal Gaussian q(z|x), decoder from z, standard normal prior: the networks of the VAE, VPGA and IntroVAE, which differ in their objective only."
+    hparam_limits = dict(zdim=Limit(1, MAX_LATENT))
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  base:int=None, max_ch:int=128, # backbone channel plan, see `channel_plan`
@@ -92,7 +93,8 @@ class GaussianAutoencoder(LatentModel):
     def sample(self, n:int, temperature:float=1.0,
                prior:str='own'): # 'own': N(0, I), the paper's; 'fitted': the density fitted on the codes (`10c_priors`)
         "Decode `n` draws from the prior N(0, temperature² I), or from the fitted prior."
-        if prior != 'own': return self.decode(self.fitted_latents(n, prior))
+        if prior != 'own': return self.decode(self.fitted_latents(n, prior, temperature))
+        check_temperature(temperature)
         return self.decode(temperature * torch.randn(n, self.zdim, device=self.device))
 
 
@@ -101,6 +103,7 @@ class GaussianAutoencoder(LatentModel):
 class VAE(GaussianAutoencoder):
     "Kingma & Welling's VAE: diagonal Gaussian posterior, standard normal prior, ELBO with KL weight `beta`."
     name, loss_terms = 'vae', ('recon', 'kl')
+    hparam_limits = dict(beta=NONNEGATIVE, sigma=POSITIVE)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  beta:float=1.0, # weight of the KL term (1: the ELBO)

@@ -12,7 +12,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
 from fastcore.basics import patch, store_attr
-from .core import Phase, register_model
+from .core import Phase, register_model, POSITIVE, NONNEGATIVE
 from .vae import GaussianAutoencoder, reparameterize, kl_div
 
 # %% auto #0
@@ -30,6 +30,8 @@ class VPGA(GaussianAutoencoder):
     "Zhang et al.'s variational perceptual generative autoencoder: the VAE's networks, an encoder and a decoder phase."
     name = 'vpga'
     loss_terms = ('enc_loss', 'dec_loss', 'recon', 'latent_rec', 'data_latent_rec', 'var_rec', 'kl')
+    hparam_limits = dict(latent_weight=NONNEGATIVE, data_latent_weight=NONNEGATIVE, var_weight=NONNEGATIVE, kl_weight=NONNEGATIVE,
+                         init_sigma=POSITIVE)
     def __init__(self, img_size:int=64, # side of the square input images
                  zdim:int=128, # latent dimensions
                  latent_weight:float=3e-2, # α, latent reconstruction of prior samples (official `zn_rec`)

@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import LatentModel, Phase, register_model
+from .core import LatentModel, Phase, register_model, Limit, NONNEGATIVE, MAX_MODEL_INT, check_temperature
 from .backbone import Encoder, Decoder
 from .quantizer import VectorQuantizer
 
@@ -97,13 +97,15 @@ class CodePrior(LatentModel):
                top_k:int=None)->Tensor: # (n, h, w) long; `top_k`: draw each code from the k likeliest only
         "Draw `n` code maps, one code at a time in raster order (in eval mode)."
         if top_k is not None and not 1 <= top_k <= self.K: raise ValueError(f"top_k must be from 1 to K = {self.K}, got {top_k}")
+        check_temperature(temperature)
+        if n == 0: return torch.zeros(0, self.h, self.w, dtype=torch.long, device=self.device)
         was = self.training
         self.eval()
         code, caches, seq = torch.full((n,), self.K, dtype=torch.long, device=self.device), [[] for _ in self.blocks], []
         for i in range(self.h * self.w):
             logits = self.step_logits(code, i, caches).float()
             if top_k: logits = logits.masked_fill(logits < logits.topk(top_k, -1).values[:, -1:], -math.inf)
-            code = torch.multinomial(F.softmax(logits / temperature, -1), 1)[:, 0]
+            code = logits.argmax(-1) if temperature == 0 else torch.multinomial(F.softmax(logits / temperature, -1), 1)[:, 0]
             seq.append(code)
         self.train(was)
         return torch.stack(seq, 1).view(n, self.h, self.w)
@@ -118,6 +120,12 @@ def _bottom(img_size:int, bottom:int=None)->int:
 class VQVAE(LatentModel):
     "van den Oord et al.'s VQ-VAE on the shared backbone, with a transformer prior over its code maps for sampling."
     name, loss_terms, latent_kind = 'vqvae', ('recon', 'vq', 'perplexity', 'usage'), 'codes'
+    hparam_limits = dict(K=Limit(2, MAX_MODEL_INT), D=Limit(1, 4096), beta=NONNEGATIVE, decay=Limit(0, 1),
+                         dead_threshold=NONNEGATIVE, bottom=Limit(1, 64), prior_dim=Limit(2, 4096), prior_layers=Limit(1, 64),
+                         prior_heads=Limit(1, 64), prior_dropout=Limit(0, 0.9))
+    @classmethod
+    def check_combination(cls, kw):
+        if kw['prior_dim'] % kw['prior_heads']: return f"prior_dim={kw['prior_dim']} must be divisible by prior_heads={kw['prior_heads']}"
     def __init__(self, img_size:int=64, # side of the square input images
                  K:int=512, D:int=64, beta:float=0.25, # codebook size, code dimension, commitment weight
                  ema:bool=False, decay:float=0.99, # EMA codebook updates (instead of the codebook loss) and their decay

@@ -19,7 +19,7 @@ from medvae_nb.learner import vae_learner
 from medvae_nb.evaluate import prior_scores
 from medvae_nb.metrics import reconstruction_metrics
 
-BASE = dict(n=1024, bs=32, epochs=8, lr=1e-3, sched='one_cycle', precision='bf16', seed=0)
+BASE = dict(n=1024, bs=32, epochs=8, lr=1e-3, sched='one_cycle', precision='auto', seed=0) # auto: bf16 where the CPU has it natively
 SHIPPED = dict(beta=200., m=300., alpha=0.25)
 PROBES = { # name: model keyword arguments and run settings that differ from BASE
     'shipped':        dict(kw=SHIPPED),
@@ -44,7 +44,47 @@ PROBES = { # name: model keyword arguments and run settings that differ from BAS
     'b50-a075':       dict(kw=dict(beta=50., m=100., alpha=0.75)), # after the retrain: a harder push on KL(fake)
     'b50-a1':         dict(kw=dict(beta=50., m=100., alpha=1.0)),
     'const-2e-4':     dict(kw=dict(beta=200., alpha=1.0, warmup_epochs=2), m_from_warmup=1.5, lr=5e-4, sched='constant'),
+    # fifth round (after the 2D toy): β_rec small enough that a sample's reconstruction part of the exponent is below 1,
+    # a VAE warm start, β_neg set from the warm-up's KL(fake) so that the exponent starts near 5, the official update order
+    'soft5-rec20': dict(cls=SoftIntroVAE, kw=dict(beta_rec=20., beta_kl=1., beta_neg=100., warmup_epochs=2, fresh_forward=True,
+                        clip=None), from_warmup=dict(exponent=5.), lr=2e-4, sched='constant', epochs=12),
+    'soft5-rec20-5e-4': dict(cls=SoftIntroVAE, kw=dict(beta_rec=20., beta_kl=1., beta_neg=100., warmup_epochs=2,
+                             fresh_forward=True, clip=None), from_warmup=dict(exponent=5.), lr=5e-4, sched='constant', epochs=12),
+    'intro5': dict(kw=dict(beta=20., m=100., alpha=1.0, warmup_epochs=2, fresh_forward=True, clip=None),
+                   from_warmup=dict(m_plus=50., beta_ratio=1.75), lr=2e-4, sched='constant', epochs=12),
 }
+
+class FromWarmup(Callback):
+    """After the model's warm-up epochs, set the game's weights from the last warm-up epoch's energies: Soft-IntroVAE's
+    β_neg so that 2s·β_neg·KL(fake) = `exponent`; IntroVAE's margin m = KL(real) + `m_plus` and β so that
+    β·SSE = `beta_ratio` × KL(real)."""
+    order = 7
+    def __init__(self, exponent=None, m_plus=None, beta_ratio=None): self.kw, self.done, self.rows = locals(), 0, []
+    def after_loss(self):
+        if self.training and not self.model.introspective:
+            self.rows.append({k: self.loss_func.terms[k].item() for k in ('rec', 'kl_real', 'kl_fake')})
+    def after_epoch(self):
+        self.done += 1
+        if self.done != self.model.warmup_epochs or not self.rows: return
+        e = pd.DataFrame(self.rows[-max(1, len(self.rows) // self.done):]).mean()
+        m, kw = self.model, self.kw
+        if kw['exponent'] is not None: m.beta_neg = float(kw['exponent'] / (2 * m.scale * e.kl_fake))
+        if kw['m_plus'] is not None: m.m = float(e.kl_real + kw['m_plus'])
+        if kw['beta_ratio'] is not None: m.beta = float(kw['beta_ratio'] * e.kl_real / e.rec)
+        print(f"  after warm-up: SSE {e.rec:.1f}, KL real {e.kl_real:.1f}, fake {e.kl_fake:.1f}; " +
+              ', '.join(f"{k} = {getattr(m, k):.3g}" for k in ('beta_neg', 'm', 'beta') if hasattr(m, k)), flush=True)
+
+class PriorEachEpoch(Callback):
+    "Own-prior KFD, precision and recall of `n` samples after every epoch (`prior_scores`), with KL(fake) − KL(real)."
+    order = 90
+    def __init__(self, n:int=256): self.n, self.rows = n, []
+    def after_epoch(self):
+        m = self.learn.model; was = m.training
+        r = prior_scores(m.eval(), self.n); m.train(was)
+        v = dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.values[-1])))
+        self.rows.append(dict(epoch=self.epoch, kfd=r['kfd'], precision=r['precision'], recall=r['recall'],
+                              gap=v.get('kl_fake', np.nan) - v.get('kl_real', np.nan), exp_elbo_fake=v.get('exp_elbo_fake', np.nan)))
+        print('  ' + '  '.join(f'{k} {v:.3g}' for k, v in self.rows[-1].items()), flush=True)
 
 class MarginFromWarmup(Callback):
     "After the model's warm-up epochs, set its margin to `factor` × the mean KL(real) of the last warm-up epoch."
@@ -65,7 +105,9 @@ def run_probe(name:str, out:Path):
     dls = phantom_dls(size=64, n=p['n'], bs=p['bs'], seed=p['seed'])
     model = p.get('cls', IntroVAE)(64, **p['kw'])
     trace = KLTrace()
-    cbs = [trace] + ([MarginFromWarmup(p['m_from_warmup'])] if 'm_from_warmup' in p else [])
+    each = PriorEachEpoch()
+    cbs = [trace, each] + ([MarginFromWarmup(p['m_from_warmup'])] if 'm_from_warmup' in p else []) + (
+        [FromWarmup(**p['from_warmup'])] if 'from_warmup' in p else [])
     learn = vae_learner(dls, model, lr=p['lr'], precision=p['precision'], cbs=cbs)
     t0 = time.time()
     with learn.no_bar():
@@ -76,7 +118,8 @@ def run_probe(name:str, out:Path):
     names = learn.recorder.metric_names[1:-1]
     valid = [dict(zip(names, map(float, v))) for v in learn.recorder.values]
     res = dict(name=name, settings={k: v for k, v in p.items() if k != 'cls'}, m=getattr(m, 'm', float('nan')), minutes=round(minutes, 1),
-               valid=valid, divergence=getattr(learn, 'divergence', []), nonfinite=getattr(learn, 'nonfinite', None),
+               valid=valid, per_epoch=each.rows, beta_neg=getattr(m, 'beta_neg', None), beta=getattr(m, 'beta', None),
+               divergence=getattr(learn, 'divergence', []), nonfinite=getattr(learn, 'nonfinite', None),
                psnr=reconstruction_metrics(m, dls.valid)['psnr'], **prior_scores(m))
     (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=str))
     trace.df.to_csv(out/f'{name}-trace.csv', index=False)
