@@ -228,7 +228,8 @@ class Limit:
         lo = None if self.lo is None else f"{'above' if self.open_lo else 'at least'} {self.lo:g}"
         return ' and '.join(s for s in (lo, None if self.hi is None else f"at most {self.hi:g}") if s)
 
-POSITIVE, NONNEGATIVE = Limit(0, open_lo=True), Limit(0) # an objective's weights: a negative one turns a term around
+POSITIVE = Limit(0, open_lo=True) # a weight of an objective's term: a negative one turns the term around, zero drops it
+NONNEGATIVE = Limit(0) # a weight that may be zero (a term switched off), never negative
 MAX_LATENT = 4096 # the most numbers in a Gaussian-latent model's code: its fitted prior holds a D×D covariance per component
 LatentModel.hparam_limits = dict(base=Limit(1, 4096), max_ch=Limit(1, 4096), stem=Limit(1, 8)) # the shared backbone's
 

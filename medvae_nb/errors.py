@@ -40,7 +40,8 @@ def warnings_as_lines(prog:str): # the console script, e.g. 'medvae-train'
 
 
 # %% ../nbs/00a_errors.ipynb #602eb726
-MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 4095 # Linux's NAME_MAX and PATH_MAX - 1: the longest name and path it opens
+MAX_NAME_BYTES = 255 # Linux's NAME_MAX: the longest name of a file or folder
+MAX_PATH_BYTES = 4095 # Linux's PATH_MAX less its terminating zero: the longest path it opens
 
 def check_path_arg(flag:str, # the flag (or argument) that named the path, e.g. '--out'
                    value)->None: # the path as given; None: not given

@@ -110,7 +110,7 @@ def monkeypatch_module(tmp_path_factory):
     mp.setattr(train, "_train", fake_train)
     yield mp
     mp.undo()
-    print(f"\nCLI fuzz cases: {dict(CASES)}, {sum(CASES.values())} in all")
+    print(f"\nCLI fuzz cases, medvae-train: {dict(CASES)}, {sum(CASES.values())} in all")
     assert sum(CASES.values()) >= N_CASES and CASES['reached training'] >= N_CASES // 50 and CASES['exit 2'] >= N_CASES // 2, dict(CASES)
 
 

@@ -61,7 +61,7 @@ def test_fit_prior_components_and_names(run_copy):
     with pytest.raises(UsageError, match='is a shipped model'): refit_prior('vae-64px')
     vq = dict(json.loads((run_copy/'train.json').read_text()), model='vqvae')
     (run_copy/'train.json').write_text(json.dumps(vq))
-    with pytest.raises(UsageError): refit_prior(run_copy, components=(1, 2)) # the weights are a VAE's: refused either way
+    with pytest.raises(UsageError, match="^--components: a vqvae's prior is a transformer"): refit_prior(run_copy, components=(1, 2))
 
 @pytest.mark.parametrize('field,value,msg', [('size', 48, '--size 48'), ('bs', 0, '--bs 0'), ('n', 10**12, '--n'),
                                              ('model', 'nope', 'nope'), ('epochs', 'x', 'epochs')])
