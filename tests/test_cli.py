@@ -107,7 +107,7 @@ def test_compare_checks_n_eval_first(tmp_path):
 
 @pytest.mark.parametrize('args,msg', [(['--size', '48'], '--size 48: must be a power of two'),
                                       (['--json', '/proc/x.json'], '--json /proc/x.json: cannot write there'),
-                                      (['--threads', '0'], '--threads 0: must be at least 1')])
+                                      (['--threads', '0'], '--threads 0: must be from 1 to 1024')])
 def test_bench_flags_checked_first(args, msg):
     assert msg in _one_error_line(run('medvae-bench', *args), 'medvae-bench')
 

@@ -84,7 +84,7 @@ def test_fastmri_hdf5(tmp_path, knees):
             with h5py.File(tmp_path/'fastmri'/split/f'file100{v}.h5', 'w') as f:
                 f['reconstruction_rss'] = (knees[v*6:(v+1)*6] * 3e-5).astype(np.float32)
                 f['kspace'] = np.zeros((6, 4, 4), np.complex64)
-    args = train(tmp_path/'fastmri', tmp_path/'run', '--n-slices', '5', '--checkpointing', '--accum', '2')
+    args = train(tmp_path/'fastmri', tmp_path/'run', '--n-slices', '5', '--checkpointing', '--accum', '2', '--bs', '4') # 3 batches an epoch
     assert args['format_detected'] == 'hdf5' and args['checkpointing'] and args['accum'] == 2 and args['n_slices'] == 5
     assert json.loads((tmp_path/'run'/'config.json').read_text())['checkpointing'] is True
 
