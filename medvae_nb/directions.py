@@ -12,6 +12,7 @@ from torch import Tensor
 from .core import LatentModel
 from .shipped import load_any
 from .priors import encode_all
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FACTOR_LABELS', 'MLP_MIN_LABELS', 'EDIT_STEPS', 'MIN_RHO', 'GRADE_FACTORS', 'Directions', 'fit_directions',
@@ -71,36 +72,38 @@ class Directions:
             b = b - o.T @ np.linalg.lstsq(o @ o.T, o @ b, rcond=None)[0]
         return b
 
-    @torch.no_grad()
-    def edit(self, x:Tensor, # images (N, 1, H, W) in [0, 1]
-             factor:str, # one of `names`
-             to=None, # the requested value, in the labels' units (a number, or one per image)
-             by=None, # or: the change, in the labels' units
-             keep:str=None, # the others held by the joint regression ('regression') or projected out ('project'); see `default_keep`
-             steps:int=EDIT_STEPS, # read-and-move rounds; 0: one reading, then the move the labels calibrate (no chase of the reader)
-             clip:bool=True)->Tensor: # clip: requests outside the labels' range are clipped (a warning)
-        "The knees `x` with `factor` moved to `to` (or by `by`), the other factors held: encode, move, decode."
-        if factor not in self.names: raise ValueError(f"factor {factor!r}: not one of the fitted factors {', '.join(self.names)}")
-        if factor not in self.usable:
-            raise ValueError(f"factor {factor!r}: the model does not separate it (reader ρ = {self.rho[factor]:.2f} < {MIN_RHO}); no direction")
-        if (to is None) == (by is None): raise ValueError("edit: give exactly one of to= and by=")
-        keep = keep or self.default_keep(factor)
-        if keep not in ('regression', 'project'): raise ValueError(f"keep must be 'regression' or 'project', got {keep!r}")
-        j, zs = self.names.index(factor), self._codes(x)
-        now = self._read(zs)[:, j] * self.y_sd[j] + self.y_mean[j]
-        want = np.broadcast_to(np.asarray(to if by is None else now + np.asarray(by), np.float64), now.shape).copy()
-        if not np.isfinite(want).all(): raise ValueError(f"edit: the request for {factor} is not a finite number")
-        lo, hi = self.y_lo[j], self.y_hi[j]
-        if ((want < lo) | (want > hi)).any():
-            if not clip: raise ValueError(f"edit: {factor} requested outside the labels' range {lo:.3g} to {hi:.3g}")
-            warnings.warn(f"{factor}: requests outside the labels' range {lo:.3g} to {hi:.3g} are clipped to it")
-            want = want.clip(lo, hi)
-        b, target = self._step(j, keep), (want - self.y_mean[j]) / self.y_sd[j]
-        if steps == 0: zs = zs + (target - (now - self.y_mean[j]) / self.y_sd[j])[:, None] * b # b: code per standard unit, by the labels
-        gain = max(float(self._read(zs[:1] + b)[0, j] - self._read(zs[:1])[0, j]), 1e-3) # standard units per unit of b, by the reader
-        for _ in range(steps): zs = zs + ((target - self._read(zs)[:, j]) / gain)[:, None] * b
-        z = torch.as_tensor(zs * self.z_sd + self.z_mean, dtype=torch.float32).view(len(zs), *self.model.latent_shape)
-        return self.model.decode(z.to(self.model.device)).float().cpu()
+# %% ../nbs/10d_directions.ipynb #03d32642
+@patch
+@torch.no_grad()
+def edit(self:Directions, x:Tensor, # images (N, 1, H, W) in [0, 1]
+         factor:str, # one of `names`
+         to=None, # the requested value, in the labels' units (a number, or one per image)
+         by=None, # or: the change, in the labels' units
+         keep:str=None, # the others held by the joint regression ('regression') or projected out ('project'); see `default_keep`
+         steps:int=EDIT_STEPS, # read-and-move rounds; 0: one reading, then the move the labels calibrate (no chase of the reader)
+         clip:bool=True)->Tensor: # clip: requests outside the labels' range are clipped (a warning)
+    "The knees `x` with `factor` moved to `to` (or by `by`), the other factors held: encode, move, decode."
+    if factor not in self.names: raise ValueError(f"factor {factor!r}: not one of the fitted factors {', '.join(self.names)}")
+    if factor not in self.usable:
+        raise ValueError(f"factor {factor!r}: the model does not separate it (reader ρ = {self.rho[factor]:.2f} < {MIN_RHO}); no direction")
+    if (to is None) == (by is None): raise ValueError("edit: give exactly one of to= and by=")
+    keep = keep or self.default_keep(factor)
+    if keep not in ('regression', 'project'): raise ValueError(f"keep must be 'regression' or 'project', got {keep!r}")
+    j, zs = self.names.index(factor), self._codes(x)
+    now = self._read(zs)[:, j] * self.y_sd[j] + self.y_mean[j]
+    want = np.broadcast_to(np.asarray(to if by is None else now + np.asarray(by), np.float64), now.shape).copy()
+    if not np.isfinite(want).all(): raise ValueError(f"edit: the request for {factor} is not a finite number")
+    lo, hi = self.y_lo[j], self.y_hi[j]
+    if ((want < lo) | (want > hi)).any():
+        if not clip: raise ValueError(f"edit: {factor} requested outside the labels' range {lo:.3g} to {hi:.3g}")
+        warnings.warn(f"{factor}: requests outside the labels' range {lo:.3g} to {hi:.3g} are clipped to it")
+        want = want.clip(lo, hi)
+    b, target = self._step(j, keep), (want - self.y_mean[j]) / self.y_sd[j]
+    if steps == 0: zs = zs + (target - (now - self.y_mean[j]) / self.y_sd[j])[:, None] * b # b: code per standard unit, by the labels
+    gain = max(float(self._read(zs[:1] + b)[0, j] - self._read(zs[:1])[0, j]), 1e-3) # standard units per unit of b, by the reader
+    for _ in range(steps): zs = zs + ((target - self._read(zs)[:, j]) / gain)[:, None] * b
+    z = torch.as_tensor(zs * self.z_sd + self.z_mean, dtype=torch.float32).view(len(zs), *self.model.latent_shape)
+    return self.model.decode(z.to(self.model.device)).float().cpu()
 
 # %% ../nbs/10d_directions.ipynb #d82d3ab6
 def fit_directions(model, # a `LatentModel` with Gaussian latents, a run folder or a shipped model's name
