@@ -233,6 +233,7 @@ NONNEGATIVE = Limit(0) # a weight that may be zero (a term switched off), never 
 MAX_LATENT = 4096 # the most numbers in a Gaussian-latent model's code: its fitted prior holds a D×D covariance per component
 LatentModel.hparam_limits = dict(base=Limit(1, 4096), max_ch=Limit(1, 4096), stem=Limit(1, 8)) # the shared backbone's
 
+# %% ../nbs/00_core.ipynb #cc54f396
 def check_model_args(name:str, # registry key of the model
                      kw:dict, # its hyper-parameters (without `name`)
                      where:str='config')->dict: # what to name in an error (a file, a flag)
